@@ -1,0 +1,192 @@
+"""What each `roadseg` sub-command does. Argument parsing lives in core/cli/main.py."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from core.config import TrainConfig, parse_size
+from core.errors import ConfigError, DataError, RoadsegError
+
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
+
+# argparse dest -> TrainConfig field, for flags whose names differ only by dashes
+_OVERRIDES = ("data", "format", "arch", "encoder", "loss", "optimizer", "schedule", "lr", "weight_decay",
+              "warmup_epochs", "batch_size", "epochs", "image_size", "augment", "class_weights", "dropout",
+              "output_stride", "skip", "norm", "pretrained", "weights_path", "device", "precision",
+              "workers", "seed", "out")
+
+
+def load_preset(name: str) -> dict:
+    """A preset's config values (resources/presets/NAME.yaml); `runs` lists queue several runs."""
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+        raise ConfigError(f"unknown preset {name!r} (known: {', '.join(known) or 'none'})")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a preset must be a mapping")
+    return data
+
+
+def config_from_args(args) -> TrainConfig:
+    """Preset, then --config file, then flags: later sources override earlier ones."""
+    values: dict = {}
+    if args.preset:
+        values.update({k: v for k, v in load_preset(args.preset).items() if k != "runs"})
+    if args.config:
+        values.update(TrainConfig.from_yaml(args.config).to_dict())
+    for key in _OVERRIDES:
+        v = getattr(args, key, None)
+        if v is not None:
+            values[key] = v
+    for key, flag in (("data", "--data"), ("arch", "--arch"), ("out", "--out")):
+        if not values.get(key):
+            raise ConfigError(f"{flag} is required (on the command line, in --config or in --preset)")
+    return TrainConfig.from_dict(values)
+
+
+def cmd_train(args) -> int:
+    from core.cli.progress import TrainPrinter
+    from core.engine.trainer import Trainer
+
+    cfg = config_from_args(args)
+    trainer = Trainer(cfg, [TrainPrinter()], resume=args.resume)
+
+    def on_sigint(signum, frame):  # first Ctrl+C: stop after this step with last.pt saved
+        print("\nstopping after this step (Ctrl+C again to abort)…", file=sys.stderr)
+        trainer.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        summary = trainer.run()
+    except RoadsegError:
+        raise
+    except Exception as e:  # already reported as RunFailed; one line for the console
+        raise RoadsegError(f"training failed: {type(e).__name__}: {e}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 130 if summary.get("cancelled") else 0
+
+
+def cmd_eval(args) -> int:
+    from core.cli.progress import progress_bar
+    from core.data.source import open_dataset
+    from core.evaluate import evaluate
+
+    source = open_dataset(args.data, args.format)
+    res = evaluate(args.checkpoint, source, args.split, device=args.device, progress=progress_bar("eval"))
+    s = res.scores
+    print(f"{args.split}: {len(res.names)} images, mIoU {s.miou:.4f}, pixel acc {s.pixel_acc:.4f}, "
+          f"mean class acc {s.mean_class_acc:.4f}")
+    print("mIoU: one confusion matrix over the split at full mask resolution, void ignored, "
+          "mean IoU over classes present in ground truth or prediction")
+    for name, iou, dice in zip(res.class_names, s.iou, s.dice):
+        iou_s = "   n/a" if np.isnan(iou) else f"{iou:.4f}"
+        dice_s = "   n/a" if np.isnan(dice) else f"{dice:.4f}"
+        print(f"  {name:<14} IoU {iou_s}  Dice {dice_s}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res.to_dict(), indent=2))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from core.cli.progress import progress_bar
+    from core.data import io
+    from core.evaluate import Predictor
+
+    src = Path(args.input)
+    if src.is_dir():
+        files = sorted(p for p in src.iterdir() if io.is_image_file(p))
+    elif src.is_file():
+        files = [src]
+    else:
+        raise DataError(f"{src}: no such image or folder")
+    if not files:
+        raise DataError(f"{src}: no images found")
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
+    out = Path(args.out)
+    (out / "overlay").mkdir(parents=True, exist_ok=True)
+    bar = progress_bar("predict")
+    for i, path in enumerate(files):
+        image = io.read_image(path)
+        mask = predictor.predict(image).mask
+        io.write_index_mask(out / f"{path.stem}.png", mask)
+        overlay = (0.5 * image + 0.5 * predictor.schema.colorize(mask)).astype(np.uint8)
+        io.write_image(out / "overlay" / f"{path.stem}.png", overlay)
+        bar(i + 1, len(files))
+    print(f"wrote {len(files)} masks to {out} and overlays to {out / 'overlay'}")
+    return 0
+
+
+def cmd_flops(args) -> int:
+    from core.flops import count_gflops, count_params
+    from core.models.registry import create_model
+
+    size = parse_size(args.image_size)
+    model = create_model(args.arch, args.num_classes, encoder=args.encoder)
+    g = count_gflops(model, size)
+    print(f"{args.arch}{'/' + args.encoder if args.encoder else ''} at {size[0]}x{size[1]}: "
+          f"{g:.3f} GFLOPs (forward, one image, multiply-add = 2), {count_params(model) / 1e6:.3f} M params")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from core.cli.progress import progress_bar
+    from core.data.source import open_dataset
+    from core.data.stats import WEIGHT_METHODS, compute_stats
+
+    source = open_dataset(args.data, args.format)
+    st = compute_stats(source, args.split, progress=progress_bar("stats"))
+    weights = {m: st.weights(m) for m in WEIGHT_METHODS}
+    print(f"{source.root} [{source.format}] split {args.split}: {st.num_images} images, "
+          f"{st.total_pixels} pixels ({st.void_pixels} void)")
+    print(f"{'class':<14}{'pixels':>12}{'fraction':>10}{'images':>8}{'inverse':>10}{'median':>10}{'enet':>10}")
+    for c, name in enumerate(st.class_names):
+        print(f"{name:<14}{st.pixel_counts[c]:>12d}{st.fractions[c]:>10.4f}{st.image_counts[c]:>8d}"
+              + "".join(f"{weights[m][c]:>10.3f}" for m in WEIGHT_METHODS))
+    if args.json:
+        d = st.to_dict()
+        d["weights"] = {m: w.tolist() for m, w in weights.items()}
+        Path(args.json).write_text(json.dumps(d, indent=2))
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from core.cli.progress import progress_bar
+    from core.data.synth import generate_synthetic
+
+    if args.count < 1:
+        raise ConfigError(f"--count must be at least 1, got {args.count}")
+    out = generate_synthetic(args.out, args.count, parse_size(args.size), seed=args.seed,
+                             val_fraction=args.val_fraction, progress=progress_bar("synth"))
+    print(f"wrote {args.count} synthetic road scenes to {out}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from core.runs import list_runs, runs_table, table_to_csv, table_to_markdown
+
+    if not Path(args.dir).is_dir():
+        raise DataError(f"{args.dir}: no such folder")
+    rows = runs_table(list_runs(args.dir))
+    if not rows:
+        raise DataError(f"{args.dir}: no run folders (with config.yaml) found")
+    sys.stdout.write(table_to_markdown(rows) if args.format == "md" else table_to_csv(rows))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from core.models.registry import list_models, model_info
+
+    for name in list_models():
+        info = model_info(name)
+        print(f"{name:<14} {info.description}")
+        print(f"{'':<14} encoders: {', '.join(info.encoders)} (default {info.default_encoder}); "
+              f"options: {', '.join(sorted(info.options)) or 'none'}")
+    return 0

@@ -1,0 +1,109 @@
+"""Argument parsing and dispatch. Bad arguments and bad data end in one clear line and a non-zero
+exit, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.errors import RoadsegError
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    # every override defaults to None so that only flags given on the command line replace
+    # values from --config / --preset
+    p.add_argument("--config", help="YAML config file (flags given here override it)")
+    p.add_argument("--preset", help="a named preset from resources/presets (e.g. camvid-fast)")
+    p.add_argument("--data", help="dataset folder")
+    p.add_argument("--format", help="dataset format: auto, camvid, cityscapes, folder")
+    p.add_argument("--arch", help="architecture (see `roadseg models`)")
+    p.add_argument("--encoder", help="encoder / backbone")
+    p.add_argument("--loss", help="ce, wce, dice, focal, ce+dice")
+    p.add_argument("--optimizer", help="adam, adamw, sgd, rmsprop")
+    p.add_argument("--schedule", help="constant, poly, cosine, onecycle")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--warmup-epochs", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--image-size", help="HxW, e.g. 360x480")
+    p.add_argument("--augment", help="none, light, strong")
+    p.add_argument("--class-weights", help="none, inverse, median, enet")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--output-stride", type=int, help="32, or 16/8 for a dilated encoder")
+    p.add_argument("--no-skip", dest="skip", action="store_const", const=False, help="drop skip connections")
+    p.add_argument("--norm", help="decoder normalisation: batch, group, none")
+    p.add_argument("--pretrained", action="store_const", const=True,
+                   help="start the encoder from local weights (needs --weights-path)")
+    p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps")
+    p.add_argument("--precision", help="auto, fp32, bf16, fp16")
+    p.add_argument("--workers", type=int, help="data loader worker processes")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="run folder to write")
+    p.add_argument("--resume", action="store_true", help="continue from RUNDIR/last.pt")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roadseg", description="Road-scene semantic segmentation workbench.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _train_args(sub.add_parser("train", help="train one configuration into a run folder"))
+
+    p = sub.add_parser("eval", help="score a checkpoint on a split at full mask resolution")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--format", default="auto")
+    p.add_argument("--split", default="val")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", help="also write the scores to this JSON file")
+
+    p = sub.add_parser("predict", help="write class-index masks and colour overlays")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--input", required=True, help="an image or a folder of images")
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto")
+
+    p = sub.add_parser("flops", help="GFLOPs and parameters of an architecture")
+    p.add_argument("--arch", required=True)
+    p.add_argument("--encoder")
+    p.add_argument("--image-size", default="360x480")
+    p.add_argument("--num-classes", type=int, default=11)
+
+    p = sub.add_parser("stats", help="class pixel frequencies and class weights of a split")
+    p.add_argument("--data", required=True)
+    p.add_argument("--format", default="auto")
+    p.add_argument("--split", default="train")
+    p.add_argument("--json", help="also write the statistics to this JSON file")
+
+    p = sub.add_parser("synth", help="generate the synthetic road-scene dataset (CamVid layout)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--size", default="360x480")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-fraction", type=float, default=0.2)
+
+    p = sub.add_parser("runs", help="comparison table over the runs in a folder")
+    p.add_argument("dir")
+    p.add_argument("--format", choices=("md", "csv"), default="md")
+
+    sub.add_parser("models", help="list architectures, their encoders and options")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from core.cli import commands  # heavy imports (torch) only after arguments parse
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return int(handler(args) or 0)
+    except RoadsegError as e:
+        print(f"roadseg: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("roadseg: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Console output for long commands: a tqdm bar per epoch fed by Trainer events."""
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+from core.engine.events import CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted, StepDone
+
+
+def progress_bar(desc: str):
+    """A `progress(done, total)` callback drawing one bar on stderr."""
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="img", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+class TrainPrinter:
+    """Listener printing a bar per epoch and one summary line per epoch."""
+
+    def __init__(self, out=sys.stdout):
+        self.out = out
+        self.bar = None
+
+    def __call__(self, ev) -> None:
+        if isinstance(ev, RunStarted):
+            print(f"run {ev.run_dir}: {ev.config['arch']}"
+                  f"{'/' + ev.config['encoder'] if ev.config.get('encoder') else ''}, {ev.gflops:.2f} GFLOPs, "
+                  f"{ev.params / 1e6:.2f} M params, device {ev.device} ({ev.precision}), "
+                  f"{ev.total_epochs} epochs x {ev.steps_per_epoch} steps", file=self.out, flush=True)
+        elif isinstance(ev, StepDone):
+            if self.bar is None:
+                self.bar = tqdm(total=ev.steps_per_epoch, desc=f"epoch {ev.epoch}", unit="step",
+                                file=sys.stderr, leave=False, initial=ev.epoch_step - 1)
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{ev.loss:.3f}", img_s=f"{ev.images_per_s:.1f}",
+                                 eta=f"{ev.eta_s / 60:.1f}m", refresh=False)
+        elif isinstance(ev, EpochDone):
+            self._close()
+            print(f"epoch {ev.epoch}: train loss {ev.train_loss:.4f}  val loss {ev.val_loss:.4f}  "
+                  f"val mIoU {ev.miou:.4f}  pixel acc {ev.pixel_acc:.4f}  ({ev.seconds:.0f} s)"
+                  f"{'  *best*' if ev.is_best else ''}", file=self.out, flush=True)
+        elif isinstance(ev, CheckpointSaved) and not ev.best and self.bar is not None:
+            self._close()
+        elif isinstance(ev, RunFinished):
+            self._close()
+            s = ev.summary
+            state = "stopped (resume with --resume)" if ev.cancelled else "finished"
+            best = "n/a" if s.get("best_miou") is None else f"{s['best_miou']:.4f} (epoch {s['best_epoch']})"
+            print(f"{state}: best val mIoU {best}, {s['train_seconds']:.0f} s training, "
+                  f"{s['images_per_s']:.2f} img/s", file=self.out, flush=True)
+        elif isinstance(ev, RunFailed):
+            self._close()
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,134 @@
+"""One training configuration: a flat dataclass with defaults that round-trips through YAML.
+
+A run's `config.yaml` is enough to repeat it (seed included), so every choice the GUI or CLI offers
+lives here and nowhere else.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from core.errors import ConfigError
+
+
+def parse_size(text: str | tuple | list) -> tuple[int, int]:
+    """"360x480" (or [360, 480]) -> (360, 480); height first, as everywhere in roadseg."""
+    if isinstance(text, (tuple, list)):
+        parts = list(text)
+    else:
+        parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        h, w = (int(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ConfigError(f"image size must look like HxW (e.g. 360x480), got {text!r}") from None
+    if h < 8 or w < 8:
+        raise ConfigError(f"image size {h}x{w} is too small (at least 8x8)")
+    return h, w
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run. Defaults train a sensible model on CamVid."""
+
+    # data
+    data: str = ""
+    format: str = "auto"
+    train_split: str = "train"
+    val_split: str = "val"
+    image_size: tuple[int, int] = (360, 480)
+    augment: str = "light"
+    class_weights: str = "none"
+    # model
+    arch: str = "unet"
+    encoder: str | None = None
+    pretrained: bool = False
+    weights_path: str | None = None
+    dropout: float = 0.0
+    output_stride: int = 32
+    skip: bool = True
+    norm: str = "batch"
+    # objective and optimisation
+    loss: str = "ce"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    nesterov: bool = False
+    schedule: str = "poly"
+    warmup_epochs: float = 0.0
+    epochs: int = 10
+    batch_size: int = 4
+    # execution
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+    workers: int = 0
+    seed: int = 0
+    deterministic: bool = False
+    # output
+    out: str = ""
+    name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.image_size = parse_size(self.image_size)
+        for key in ("epochs", "batch_size"):
+            if int(getattr(self, key)) < 1:
+                raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if float(self.lr) <= 0:
+            raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
+        if self.loss == "wce" and self.class_weights == "none":
+            self.class_weights = "median"  # weighted CE needs weights; SegNet's choice by default
+        if self.output_stride not in (8, 16, 32):
+            raise ConfigError(f"output_stride must be 8, 16 or 32, got {self.output_stride}")
+
+    # --- serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["image_size"] = list(self.image_size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+        return cls(**d)
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        path = Path(path)
+        try:
+            d = yaml.safe_load(path.read_text()) or {}
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read config ({e.strerror or e})") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({e})") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"{path}: a config must be a mapping of keys to values")
+        return cls.from_dict(d)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def display_name(self) -> str:
+        """A readable run name: explicit name, else arch-encoder-loss-optimizer."""
+        if self.name:
+            return self.name
+        enc = f"-{self.encoder}" if self.encoder else ""
+        return f"{self.arch}{enc}-{self.loss}-{self.optimizer}".replace("+", "")

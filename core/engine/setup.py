@@ -1,0 +1,98 @@
+"""Turn a TrainConfig into the objects a training run needs (data, model, loss, optimiser).
+
+Kept apart from the loop so the CLI, the GUI's FLOP preview and the evaluator build models the
+same way the Trainer does.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from core.config import TrainConfig
+from core.data.source import DataSource, open_dataset
+from core.data.stats import compute_stats
+from core.data.torch_dataset import SegmentationDataset
+from core.errors import ConfigError
+from core.losses import create_loss
+from core.models.registry import create_model
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and torch (all devices); optionally ask for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = True) -> torch.nn.Module:
+    """The network a config describes. `load_pretrained=False` when weights come from a checkpoint."""
+    return create_model(
+        cfg.arch,
+        num_classes,
+        encoder=cfg.encoder,
+        pretrained=cfg.pretrained and load_pretrained,
+        weights_path=cfg.weights_path if load_pretrained else None,
+        dropout=cfg.dropout,
+        output_stride=cfg.output_stride,
+        skip=cfg.skip,
+        norm=cfg.norm,
+    )
+
+
+def open_source(cfg: TrainConfig) -> DataSource:
+    if not cfg.data:
+        raise ConfigError("no dataset given (--data DIR)")
+    return open_dataset(cfg.data, cfg.format)
+
+
+def class_weight_tensor(cfg: TrainConfig, source: DataSource) -> torch.Tensor | None:
+    """Class weights from the training split's statistics, or None when not asked for."""
+    method = cfg.class_weights
+    if method == "none":
+        return None
+    stats = compute_stats(source, cfg.train_split)
+    return torch.as_tensor(stats.weights(method), dtype=torch.float32)
+
+
+def build_loss(cfg: TrainConfig, source: DataSource, weights: torch.Tensor | None) -> torch.nn.Module:
+    name = cfg.loss
+    if weights is not None and name == "ce":
+        name = "wce"  # asking for class weights with plain CE means weighted CE
+    return create_loss(name, source.schema.num_classes, class_weights=weights)
+
+
+def _worker_init(worker_id: int) -> None:
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator) -> DataLoader:
+    """Shuffled, augmented batches. Worker processes use `spawn` (safe beside Qt threads)."""
+    ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
+                             train=True, cache=True)
+    if len(ds) < cfg.batch_size:
+        raise ConfigError(
+            f"the '{cfg.train_split}' split has {len(ds)} images, fewer than the batch size {cfg.batch_size}"
+        )
+    kwargs = {}
+    if cfg.workers > 0:
+        kwargs = dict(num_workers=cfg.workers, multiprocessing_context="spawn",
+                      persistent_workers=True, worker_init_fn=_worker_init)
+    return DataLoader(ds, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
+                      generator=generator, pin_memory=torch.cuda.is_available(), **kwargs)
+
+
+def default_threads() -> int:
+    """Intra-op threads: all cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

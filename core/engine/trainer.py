@@ -1,0 +1,234 @@
+"""The training loop: events out, cancellation in, atomic checkpoints, exact resume.
+
+The Trainer knows nothing of who listens. The CLI prints its events; the GUI's worker turns them
+into Qt signals. Cancellation is a flag checked between two steps, so Stop takes effect within one
+step and `last.pt` always holds a consistent state to resume from.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+
+from core.config import TrainConfig
+from core.device import autocast_dtype, resolve_device, resolve_precision
+from core.engine import setup
+from core.engine.checkpoint import load_checkpoint, save_checkpoint
+from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
+                                StepDone)
+from core.errors import ConfigError, RoadsegError
+from core.evaluate import Predictor, evaluate_model
+from core.flops import count_gflops, count_params, efficiency
+from core.optim import create_optimizer, create_scheduler
+from core.runs import write_summary
+
+Listener = Callable[[object], None]
+
+
+class NonFiniteLoss(RoadsegError):
+    """The loss became NaN or infinite: the learning rate is usually too high."""
+
+
+class Trainer:
+    """Train one configuration into its run folder (`config.out`)."""
+
+    def __init__(self, config: TrainConfig, listeners: Iterable[Listener] = (), resume: bool = False):
+        if not config.out:
+            raise ConfigError("no run folder given (--out RUNDIR)")
+        self.config = config
+        self.run_dir = Path(config.out)
+        self.listeners: list[Listener] = list(listeners)
+        self.resume = resume
+        self._cancel = threading.Event()
+
+    def add_listener(self, fn: Listener) -> None:
+        self.listeners.append(fn)
+
+    def cancel(self) -> None:
+        """Ask the run to stop after the current step (thread-safe)."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _emit(self, event) -> None:
+        for fn in self.listeners:
+            fn(event)
+
+    # ------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Train to the end (or until cancelled) and return the summary; errors become RunFailed."""
+        try:
+            return self._run()
+        except Exception as e:  # reported to listeners, then re-raised for the caller
+            msg = str(e) if isinstance(e, RoadsegError) else f"{type(e).__name__}: {e}"
+            if isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower():
+                msg = f"out of memory: {e}. Try a smaller batch size or image size."
+            self._emit(RunFailed(str(self.run_dir), msg, traceback.format_exc()))
+            raise
+
+    def _run(self) -> dict:
+        cfg = self.config
+        setup.seed_everything(cfg.seed, cfg.deterministic)
+        device = resolve_device(cfg.device)
+        precision = resolve_precision(cfg.precision, device)
+        amp_dtype = autocast_dtype(precision)
+        channels_last = cfg.channels_last and device.type != "mps"
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = not cfg.deterministic
+
+        source = setup.open_source(cfg)
+        schema = source.schema
+        weights = setup.class_weight_tensor(cfg, source)
+        generator = torch.Generator()
+        loader = setup.build_train_loader(cfg, source, generator)
+        model = setup.build_model(cfg, schema.num_classes)
+        gflops = count_gflops(model, cfg.image_size)
+        params = count_params(model)
+        model = model.to(device)
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        loss_fn = setup.build_loss(cfg, source, weights).to(device)
+        optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
+                                     cfg.momentum, cfg.nesterov)
+        steps_per_epoch = len(loader)
+        total_steps = steps_per_epoch * cfg.epochs
+        scheduler = create_scheduler(cfg.schedule, optimizer, total_steps,
+                                     int(round(cfg.warmup_epochs * steps_per_epoch)))
+        scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        start_epoch, start_step, best_miou, best_epoch, train_seconds, images_seen = 0, 0, -1.0, -1, 0.0, 0
+        last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
+        if self.resume and last_path.exists():
+            st = load_checkpoint(last_path, map_location=device)
+            model.load_state_dict(st["model"])
+            optimizer.load_state_dict(st["optimizer"])
+            scheduler.load_state_dict(st["scheduler"])
+            if st.get("scaler"):
+                scaler.load_state_dict(st["scaler"])
+            start_epoch, start_step = int(st["epoch"]), int(st["epoch_step"])
+            best_miou, best_epoch = float(st["best_miou"]), int(st["best_epoch"])
+            train_seconds, images_seen = float(st["train_seconds"]), int(st["images_seen"])
+            _truncate_metrics(self.run_dir / "metrics.jsonl", start_epoch)
+        else:
+            (self.run_dir / "metrics.jsonl").write_text("")
+        cfg.to_yaml(self.run_dir / "config.yaml")
+
+        def state(epoch: int, epoch_step: int) -> dict:
+            return {
+                "config": cfg.to_dict(), "schema": schema.to_dict(),
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler.is_enabled() else {},
+                "epoch": epoch, "epoch_step": epoch_step, "best_miou": best_miou, "best_epoch": best_epoch,
+                "train_seconds": train_seconds, "images_seen": images_seen,
+            }
+
+        self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, cfg.epochs, steps_per_epoch,
+                              total_steps, str(device), precision, gflops, params, list(schema.names)))
+        predictor = Predictor(model, schema, cfg.image_size, device, precision, cfg, channels_last)
+        val_cache: dict = {}
+        global_step = start_epoch * steps_per_epoch + start_step
+        step_time_ema = None
+        last_iou: dict = {}
+        cancelled = False
+        for epoch in range(start_epoch, cfg.epochs):
+            model.train()
+            generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
+            epoch_t0 = time.perf_counter()
+            loss_sum, loss_n = 0.0, 0
+            skip = start_step if epoch == start_epoch else 0
+            for epoch_step, (x, y) in enumerate(loader):
+                if epoch_step < skip:
+                    continue
+                if self._cancel.is_set():
+                    save_checkpoint(last_path, state(epoch, epoch_step))
+                    self._emit(CheckpointSaved(str(last_path), epoch, False))
+                    cancelled = True
+                    break
+                t0 = time.perf_counter()
+                x = x.to(device, non_blocking=True)
+                y = y.to(device, non_blocking=True)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    out = model(x)
+                    loss = loss_fn(out.float(), y)
+                if not torch.isfinite(loss):
+                    raise NonFiniteLoss(
+                        f"the loss became {float(loss.detach())} at epoch {epoch + 1}, step {epoch_step + 1}; "
+                        f"lower the learning rate (now {cfg.lr:g}). The best checkpoint is kept."
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                global_step += 1
+                dt = time.perf_counter() - t0
+                train_seconds += dt
+                images_seen += x.shape[0]
+                step_time_ema = dt if step_time_ema is None else 0.9 * step_time_ema + 0.1 * dt
+                lv = float(loss.detach())
+                loss_sum += lv
+                loss_n += 1
+                self._emit(StepDone(epoch + 1, global_step, epoch_step + 1, steps_per_epoch, lv,
+                                    optimizer.param_groups[0]["lr"], x.shape[0] / dt,
+                                    step_time_ema * (total_steps - global_step)))
+            if cancelled:
+                break
+            start_step = 0
+            res = evaluate_model(predictor, source, cfg.val_split, batch_size=cfg.batch_size,
+                                 loss_fn=loss_fn, per_image=False, cache=val_cache,
+                                 cancel=self._cancel.is_set)
+            if res.cancelled:  # training of this epoch is done; resume re-runs only its validation
+                save_checkpoint(last_path, state(epoch, steps_per_epoch))
+                self._emit(CheckpointSaved(str(last_path), epoch, False))
+                cancelled = True
+                break
+            miou = float(res.scores.miou)
+            is_best = miou > best_miou
+            if is_best:
+                best_miou, best_epoch = miou, epoch + 1
+                last_iou = res.scores.to_dict(list(schema.names))
+            iou = [None if math.isnan(v) else float(v) for v in res.scores.iou]
+            seconds = time.perf_counter() - epoch_t0
+            lr = optimizer.param_groups[0]["lr"]
+            record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
+                      "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
+                      "seconds": seconds}
+            with open(self.run_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            save_checkpoint(last_path, state(epoch + 1, 0))
+            self._emit(CheckpointSaved(str(last_path), epoch + 1, False))
+            if is_best:
+                save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
+                                            "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
+                self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
+            self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
+                                 is_best, seconds, lr))
+
+        summary = write_summary(
+            self.run_dir, cfg, best_miou=best_miou if best_epoch > 0 else None, best_epoch=best_epoch,
+            scores=last_iou, gflops=gflops, params=params,
+            efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
+            train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,
+            device=str(device), precision=precision, cancelled=cancelled,
+        )
+        self._emit(RunFinished(str(self.run_dir), summary, cancelled))
+        return summary
+
+
+def _truncate_metrics(path: Path, epochs_done: int) -> None:
+    """On resume, drop metric lines of epochs the checkpoint does not include."""
+    if not path.exists():
+        return
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    path.write_text("".join(ln + "\n" for ln in lines[:epochs_done]))

@@ -1,0 +1,173 @@
+"""Segmentation losses by name, all of which skip void pixels.
+
+Every loss casts logits to float32 first, so a model running under bf16/fp16 autocast still gets a
+full-precision loss (softmax and log of small numbers go wrong in bf16).
+
+Why not plain ``nn.CrossEntropyLoss`` and SMP's ``FocalLoss``:
+- ``nn.CrossEntropyLoss`` returns NaN for a batch whose pixels are all void (0 / 0), and one NaN
+  poisons the epoch's mean loss. Here a batch with no valid pixels gives 0 (with zero gradient).
+- SMP's ``FocalLoss`` in multiclass mode is a one-vs-rest *sigmoid* focal loss: per class it
+  averages a binary focal term over the non-void pixels, then averages the classes. So at gamma=0
+  it is a binary cross-entropy, not softmax cross-entropy, and it loops over classes. The focal
+  loss here is the softmax one (Lin et al.): ``(1 - p_t)^gamma * CE``, averaged over non-void
+  pixels, so gamma=0 gives exactly cross-entropy.
+SMP's ``DiceLoss`` is used as is: in multiclass mode with ``ignore_index`` it multiplies both the
+probabilities and the one-hot target by the valid mask before summing, so void pixels add nothing
+and get zero gradient. It sums over batch and pixels per class and averages over all classes,
+counting a class with no ground-truth pixels in the batch as 0.
+
+``class_weights`` (length C, e.g. from ``core.data.stats.class_weights``) apply to every loss that
+is given them: weighted mean over pixels for CE and focal (as torch's ``weight=``), weighted mean
+over classes for Dice. ``"wce"`` is CE that insists on weights.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from segmentation_models_pytorch.losses import DiceLoss
+from torch import nn
+
+from core.errors import ConfigError
+
+LOSSES = ("ce", "wce", "dice", "focal", "ce+dice")
+
+FOCAL_GAMMA = 2.0
+
+
+def _as_weights(class_weights, num_classes: int) -> torch.Tensor | None:
+    """Check and convert user class weights to a float32 tensor [C] (None stays None)."""
+    if class_weights is None:
+        return None
+    if isinstance(class_weights, torch.Tensor):
+        w = class_weights.detach().to("cpu", torch.float32).reshape(-1)
+    else:
+        w = torch.as_tensor(np.asarray(class_weights, dtype=np.float32).reshape(-1))
+    if w.numel() != num_classes:
+        raise ConfigError(
+            f"class_weights: expected {num_classes} weights (one per class), got {w.numel()}"
+        )
+    if not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ConfigError(
+            "class_weights: weights must be finite, non-negative and not all zero, "
+            f"got {w.tolist()}"
+        )
+    return w
+
+
+def _check_inputs(logits: torch.Tensor, target: torch.Tensor, num_classes: int) -> None:
+    if logits.ndim != target.ndim + 1 or logits.shape[0] != target.shape[0] \
+            or logits.shape[2:] != target.shape[1:]:
+        raise ValueError(
+            f"loss: logits {tuple(logits.shape)} and target {tuple(target.shape)} do not match "
+            "(expected [B,C,H,W] and [B,H,W])"
+        )
+    if logits.shape[1] != num_classes:
+        raise ValueError(f"loss: logits have {logits.shape[1]} channels, expected {num_classes}")
+
+
+class _PixelLoss(nn.Module):
+    """Shared base: per-pixel softmax CE (0 at void) and a void-safe (weighted) mean."""
+
+    def __init__(self, num_classes: int, ignore_index: int, class_weights) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        w = _as_weights(class_weights, num_classes)
+        self.register_buffer("weight", w if w is not None else torch.empty(0), persistent=False)
+
+    @property
+    def weighted(self) -> bool:
+        return self.weight.numel() > 0
+
+    def _pixel_ce(self, logits, target):
+        _check_inputs(logits, target, self.num_classes)
+        target = target.long()
+        ce = F.cross_entropy(logits.float(), target, ignore_index=self.ignore_index,
+                             reduction="none")
+        return ce, target != self.ignore_index, target
+
+    def _mean(self, per_pixel, valid, target):
+        """Mean over valid pixels, weighted by the target class's weight like torch's ``weight=``;
+        an all-void batch gives 0 instead of NaN."""
+        if self.weighted:
+            weight = self.weight.to(per_pixel.device)  # in case the loss was never moved
+            w = weight[torch.where(valid, target, 0)] * valid
+            return (per_pixel * w).sum() / w.sum().clamp_min(1e-12)
+        return per_pixel.sum() / valid.sum().clamp_min(1)
+
+
+class CrossEntropy(_PixelLoss):
+    """Softmax cross-entropy over non-void pixels, optionally class-weighted."""
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ce, valid, target = self._pixel_ce(logits, target)
+        return self._mean(ce, valid, target)
+
+
+class FocalLoss(_PixelLoss):
+    """Softmax focal loss ``(1 - p_t)^gamma * CE``; down-weights pixels already classified well."""
+
+    def __init__(self, num_classes, ignore_index=255, class_weights=None, gamma=FOCAL_GAMMA):
+        super().__init__(num_classes, ignore_index, class_weights)
+        if gamma < 0:
+            raise ConfigError(f"focal loss: gamma must be >= 0, got {gamma}")
+        self.gamma = float(gamma)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ce, valid, target = self._pixel_ce(logits, target)
+        if self.gamma:
+            p_t = torch.exp(-ce)  # probability of the true class (1 at void, where ce == 0)
+            ce = (1.0 - p_t).clamp_min(0).pow(self.gamma) * ce
+        return self._mean(ce, valid, target)
+
+
+class Dice(nn.Module):
+    """SMP multiclass soft Dice loss (1 - Dice), void pixels masked out; logits cast to float32."""
+
+    def __init__(self, num_classes: int, ignore_index: int = 255, class_weights=None) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        w = _as_weights(class_weights, num_classes)
+        self.dice = DiceLoss("multiclass", from_logits=True, ignore_index=ignore_index,
+                             class_weights=None if w is None else w.tolist())
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        _check_inputs(logits, target, self.num_classes)
+        return self.dice(logits.float(), target.long())
+
+
+class SumLoss(nn.Module):
+    """Sum of losses (``ce+dice``): CE gives per-pixel gradients, Dice counters imbalance."""
+
+    def __init__(self, losses: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.losses = nn.ModuleList(losses)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return sum(loss(logits, target) for loss in self.losses)
+
+
+def create_loss(name: str, num_classes: int, ignore_index: int = 255,
+                class_weights: torch.Tensor | np.ndarray | Sequence[float] | None = None
+                ) -> nn.Module:
+    """Build a loss by name (see ``LOSSES``): ``loss(logits [B,C,H,W], target int [B,H,W])``
+    returns a float32 scalar. ``"wce"`` raises ConfigError without ``class_weights``."""
+    key = str(name).strip().lower()
+    if key not in LOSSES:
+        raise ConfigError(f"loss: unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    if num_classes < 2:
+        raise ConfigError(f"loss: num_classes must be >= 2, got {num_classes}")
+    if key == "wce" and class_weights is None:
+        raise ConfigError("loss 'wce' (class-weighted cross-entropy) needs class_weights; "
+                          "set class_weights to inverse, median or enet, or use loss 'ce'")
+    if key in ("ce", "wce"):
+        return CrossEntropy(num_classes, ignore_index, class_weights)
+    if key == "focal":
+        return FocalLoss(num_classes, ignore_index, class_weights)
+    if key == "dice":
+        return Dice(num_classes, ignore_index, class_weights)
+    return SumLoss([CrossEntropy(num_classes, ignore_index, class_weights),
+                    Dice(num_classes, ignore_index, class_weights)])

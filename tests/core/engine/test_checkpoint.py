@@ -1,0 +1,58 @@
+import os
+import pickle
+
+import pytest
+import torch
+
+from core.engine.checkpoint import load_checkpoint, save_checkpoint
+from core.errors import CheckpointError
+
+
+def test_round_trip_tensors_and_plain_values(tmp_path):
+    state = {"model": {"w": torch.arange(6.0).reshape(2, 3)}, "epoch": 3, "name": "x", "iou": [0.5, None]}
+    path = save_checkpoint(tmp_path / "a.pt", state)
+    back = load_checkpoint(path)
+    assert torch.equal(back["model"]["w"], state["model"]["w"])
+    assert back["epoch"] == 3 and back["iou"] == [0.5, None]
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]  # no temporary file left behind
+
+
+def test_failed_write_keeps_old_file(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "a.pt", {"epoch": 1})
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1
+    assert len(os.listdir(tmp_path)) == 1
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickled_payload_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "roadseg-checkpoint", "version": 1, "x": Payload()}, path)
+    with pytest.raises(CheckpointError, match="refused"):
+        load_checkpoint(path)
+
+
+def test_foreign_and_truncated_files(tmp_path):
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(1)}, other)
+    with pytest.raises(CheckpointError, match="not a roadseg checkpoint"):
+        load_checkpoint(other)
+    good = save_checkpoint(tmp_path / "good.pt", {"model": {"w": torch.zeros(1000)}})
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(good.read_bytes()[:500])
+    with pytest.raises(CheckpointError, match="cut.pt"):
+        load_checkpoint(cut)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+    assert pickle  # module used for the payload class

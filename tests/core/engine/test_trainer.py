@@ -1,0 +1,121 @@
+"""The Trainer end to end on tiny synthetic data: events, files, cancel, resume, failures."""
+import json
+
+import pytest
+import torch
+
+from core.config import TrainConfig
+from core.engine import setup
+from core.engine.checkpoint import load_checkpoint
+from core.engine.events import CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted, StepDone
+from core.engine.queue import RunQueue
+from core.engine.trainer import NonFiniteLoss, Trainer
+from core.evaluate import evaluate
+from core.data.source import open_dataset
+
+
+def tiny(synth_data, out, **kw) -> TrainConfig:
+    base = dict(data=str(synth_data), arch="baseline", loss="ce", optimizer="adam", epochs=2, batch_size=4,
+                image_size=(32, 48), augment="none", out=str(out), seed=3, lr=3e-3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_run_writes_folder_and_emits_events(synth_data, tmp_path):
+    events = []
+    summary = Trainer(tiny(synth_data, tmp_path / "r"), [events.append]).run()
+    kinds = [type(e) for e in events]
+    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
+    started = events[0]
+    steps = [e for e in events if isinstance(e, StepDone)]
+    assert len(steps) == started.total_steps == 2 * started.steps_per_epoch
+    assert [s.step for s in steps] == list(range(1, len(steps) + 1))
+    assert all(s.loss > 0 and s.images_per_s > 0 and s.eta_s >= 0 for s in steps)
+    epochs = [e for e in events if isinstance(e, EpochDone)]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert any(isinstance(e, CheckpointSaved) and e.best for e in events)
+    run = tmp_path / "r"
+    assert {p.name for p in run.iterdir()} >= {"config.yaml", "metrics.jsonl", "last.pt", "best.pt", "summary.json"}
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines] == [1, 2]
+    best = max(x["miou"] for x in lines)
+    assert summary["best_miou"] == pytest.approx(best)
+    assert json.loads((run / "summary.json").read_text())["best_miou"] == pytest.approx(best)
+    assert summary["gflops"] > 0 and summary["params"] > 0
+    assert summary["efficiency"] == pytest.approx(100 * best / summary["gflops"])
+    assert set(summary["per_class_iou"]) == set(started.class_names)
+    assert TrainConfig.from_yaml(run / "config.yaml") == tiny(synth_data, run)
+    # eval of best.pt reproduces the number the trainer recorded
+    res = evaluate(run / "best.pt", open_dataset(synth_data), "val", device="cpu")
+    assert res.scores.miou == pytest.approx(summary["best_miou"], abs=1e-9)
+
+
+def test_cancel_then_resume_matches_uninterrupted(synth_data, tmp_path):
+    straight = tiny(synth_data, tmp_path / "a")
+    Trainer(straight).run()
+
+    cfg = tiny(synth_data, tmp_path / "b")
+    trainer = Trainer(cfg)
+    seen, stopped_at = [], []
+
+    def stop_in_epoch_two(ev):
+        seen.append(ev)
+        if isinstance(ev, StepDone) and ev.epoch == 2 and ev.epoch_step == 1:
+            stopped_at.append(ev.step)
+            trainer.cancel()
+
+    trainer.add_listener(stop_in_epoch_two)
+    summary = trainer.run()
+    assert summary["cancelled"] is True and isinstance(seen[-1], RunFinished) and seen[-1].cancelled
+    last = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert (last["epoch"], last["epoch_step"]) == (1, 1)  # stopped right after step 1 of epoch 2
+    resumed_steps = []
+    Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed_steps.append(e.step)], resume=True).run()
+    assert resumed_steps[0] == stopped_at[0] + 1
+    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+    lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
+
+
+def test_non_finite_loss_stops_and_keeps_best(synth_data, tmp_path, monkeypatch):
+    cfg = tiny(synth_data, tmp_path / "n", epochs=3)
+    real = setup.build_loss
+    calls = {"n": 0}
+
+    def poisoned(*a, **k):
+        inner = real(*a, **k)
+
+        def loss(out, y):
+            calls["n"] += 1
+            value = inner(out, y)
+            return value * float("nan") if calls["n"] > 4 else value
+        return loss
+
+    monkeypatch.setattr(setup, "build_loss", lambda *a, **k: _Wrap(poisoned(*a, **k)))
+    events = []
+    with pytest.raises(NonFiniteLoss, match="lower the learning rate"):
+        Trainer(cfg, [events.append]).run()
+    assert isinstance(events[-1], RunFailed) and "nan" in events[-1].message
+    assert load_checkpoint(tmp_path / "n" / "best.pt")["epoch"] == 1
+
+
+class _Wrap(torch.nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, out, y):
+        return self.fn(out, y)
+
+
+def test_queue_runs_each_config_and_survives_a_failure(synth_data, tmp_path):
+    configs = [tiny(synth_data, tmp_path / "q1", epochs=1),
+               tiny(synth_data, tmp_path / "q2", epochs=1, arch="no-such-arch"),
+               tiny(synth_data, tmp_path / "q3", epochs=1, loss="dice")]
+    failed = []
+    summaries = RunQueue(configs, [lambda e: isinstance(e, RunFailed) and failed.append(e)]).run()
+    assert summaries[0]["loss"] == "ce" and summaries[1] is None and summaries[2]["loss"] == "dice"
+    assert len(failed) == 1 and "no-such-arch" in failed[0].message

@@ -1,0 +1,157 @@
+"""Losses: hand-computed values on a 2x2 image, void pixels having no effect, bf16 logits."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from core.errors import ConfigError
+from core.losses import LOSSES, FocalLoss, create_loss
+
+LN3 = math.log(3.0)
+
+
+def tiny():
+    """2x2 image, 2 classes. Softmax probabilities per pixel (class0, class1):
+    (0,0): 1/2,1/2 target 0 | (0,1): 1/4,3/4 target 1 | (1,0): 1/4,3/4 target 0 | (1,1): void."""
+    logits = torch.tensor([[[0.0, 0.0], [0.0, 5.0]],
+                           [[0.0, LN3], [LN3, -5.0]]]).unsqueeze(0)
+    target = torch.tensor([[[0, 1], [0, 255]]])
+    return logits, target
+
+
+def random_case(seed=0, c=5, void_frac=0.3):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, c, 8, 8, generator=g)
+    target = torch.randint(0, c, (2, 8, 8), generator=g)
+    void = torch.rand(2, 8, 8, generator=g) < void_frac
+    target[void] = 255
+    return logits, target, void
+
+
+def test_ce_hand_computed():
+    logits, target = tiny()
+    loss = create_loss("ce", 2)(logits, target)
+    expected = (math.log(2) + math.log(4 / 3) + math.log(4)) / 3
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_wce_hand_computed_and_requires_weights():
+    logits, target = tiny()
+    loss = create_loss("wce", 2, class_weights=torch.tensor([1.0, 3.0]))(logits, target)
+    expected = (math.log(2) + 3 * math.log(4 / 3) + math.log(4)) / (1 + 3 + 1)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ConfigError, match="class_weights"):
+        create_loss("wce", 2)
+
+
+def test_focal_hand_computed():
+    logits, target = tiny()
+    loss = create_loss("focal", 2)(logits, target)  # gamma = 2; p_t = 1/2, 3/4, 1/4
+    expected = ((1 / 4) * math.log(2) + (1 / 16) * math.log(4 / 3) + (9 / 16) * math.log(4)) / 3
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_dice_hand_computed():
+    logits, target = tiny()
+    # class 0: 2*(1/2+1/4) / ((1/2+1/4+1/4) + 2) = 1/2; class 1: 2*(3/4) / ((1/2+3/4+3/4) + 1) = 1/2
+    loss = create_loss("dice", 2)(logits, target)
+    assert loss.item() == pytest.approx(0.5, abs=1e-6)
+
+
+def test_dice_perfect_prediction_is_zero():
+    _, target, _ = random_case()
+    logits = 30.0 * nn.functional.one_hot(target.clamp(max=4), 5).permute(0, 3, 1, 2).float()
+    assert create_loss("dice", 5)(logits, target).item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_focal_gamma0_equals_ce_and_gamma_shrinks_it():
+    logits, target, _ = random_case()
+    w = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
+    for weights in (None, w):
+        ce = create_loss("ce", 5, class_weights=weights)(logits, target)
+        f0 = FocalLoss(5, class_weights=weights, gamma=0.0)(logits, target)
+        f2 = create_loss("focal", 5, class_weights=weights)(logits, target)
+        assert f0.item() == pytest.approx(ce.item(), rel=1e-6)
+        assert f2.item() < ce.item()
+
+
+def test_ce_matches_torch_cross_entropy():
+    logits, target, _ = random_case(seed=3)
+    w = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
+    ref = nn.CrossEntropyLoss(weight=w, ignore_index=255)(logits, target)
+    assert create_loss("wce", 5, class_weights=w)(logits, target).item() == \
+        pytest.approx(ref.item(), rel=1e-6)
+    ref = nn.CrossEntropyLoss(ignore_index=255)(logits, target)
+    assert create_loss("ce", 5)(logits, target).item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+def test_ce_plus_dice_is_the_sum():
+    logits, target, _ = random_case(seed=4)
+    total = create_loss("ce+dice", 5)(logits, target)
+    parts = create_loss("ce", 5)(logits, target) + create_loss("dice", 5)(logits, target)
+    assert total.item() == pytest.approx(parts.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_void_pixels_have_no_effect(name):
+    logits, target, void = random_case(seed=1)
+    loss_fn = create_loss(name, 5, class_weights=torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0]))
+    a = logits.clone().requires_grad_(True)
+    la = loss_fn(a, target)
+    la.backward()
+    changed = logits.clone()
+    changed[void.unsqueeze(1).expand_as(changed)] = 50.0 * torch.randn(int(void.sum()) * 5)
+    b = changed.requires_grad_(True)
+    lb = loss_fn(b, target)
+    lb.backward()
+    assert lb.item() == pytest.approx(la.item(), rel=1e-6)
+    void_c = void.unsqueeze(1).expand_as(logits)
+    assert torch.all(a.grad[void_c] == 0) and torch.all(b.grad[void_c] == 0)
+    assert a.grad[~void_c].abs().sum() > 0
+    torch.testing.assert_close(a.grad[~void_c], b.grad[~void_c])
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_all_void_batch_gives_zero_not_nan(name):
+    logits = torch.randn(1, 3, 4, 4, requires_grad=True)
+    target = torch.full((1, 4, 4), 255)
+    loss = create_loss(name, 3, class_weights=torch.ones(3))(logits, target)
+    loss.backward()
+    assert loss.item() == 0.0 and torch.all(logits.grad == 0)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_bf16_logits_under_autocast(name):
+    logits, target, _ = random_case(seed=2)
+    loss_fn = create_loss(name, 5, class_weights=torch.ones(5))
+    conv = nn.Conv2d(5, 5, 1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = conv(logits)
+        assert out.dtype == torch.bfloat16
+        loss = loss_fn(out, target)
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert loss.item() == pytest.approx(loss_fn(out.float(), target).item(), rel=1e-6)
+    loss.backward()
+    assert conv.weight.grad is not None and torch.isfinite(conv.weight.grad).all()
+
+
+def test_uint8_target_and_weights_as_numpy():
+    import numpy as np
+    logits, target, _ = random_case(seed=5)
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    a = create_loss("wce", 5, class_weights=w)(logits, target.to(torch.uint8))
+    b = create_loss("wce", 5, class_weights=torch.from_numpy(w))(logits, target)
+    assert a.item() == pytest.approx(b.item(), rel=1e-6)
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="unknown loss 'lovasz'"):
+        create_loss("lovasz", 5)
+    with pytest.raises(ConfigError, match="expected 5 weights"):
+        create_loss("ce", 5, class_weights=[1.0, 2.0])
+    with pytest.raises(ConfigError, match="non-negative"):
+        create_loss("dice", 2, class_weights=[1.0, -1.0])
+    with pytest.raises(ValueError, match="channels"):
+        create_loss("ce", 4)(torch.randn(1, 5, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long))
+    assert isinstance(create_loss(" CE+Dice ", 3), nn.Module)
