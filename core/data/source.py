@@ -1,0 +1,123 @@
+"""One opened dataset, whatever its format: lists samples per split and reads/writes them.
+
+Callers (training, statistics, the label editor) only see train-id masks with 255 for void;
+the format object behind a DataSource translates to and from the files' own encoding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.classes import IGNORE_INDEX, ClassSchema
+from core.data import io
+from core.errors import DataError
+
+if TYPE_CHECKING:
+    from core.data.formats import DatasetFormat
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    image: Path
+    mask: Path | None
+    split: str
+
+
+class DataSource:
+    """A validated listing of a dataset plus the format that knows how its masks are encoded."""
+
+    def __init__(self, root: Path, fmt: DatasetFormat, schema: ClassSchema,
+                 splits: dict[str, list[Sample]]):
+        self.root = Path(root)
+        self.format: str = fmt.name
+        self.schema = schema
+        self._fmt = fmt
+        self._splits = {k: sorted(v, key=lambda s: s.name) for k, v in splits.items()}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={len(v)}" for k, v in self._splits.items())
+        return f"DataSource({str(self.root)!r}, format={self.format!r}, {counts})"
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self._splits)
+
+    def samples(self, split: str) -> list[Sample]:
+        try:
+            return list(self._splits[split])
+        except KeyError:
+            raise DataError(
+                f"{self.root}: no split {split!r} (available: {', '.join(self._splits) or 'none'})"
+            ) from None
+
+    def read_image(self, sample: Sample) -> np.ndarray:
+        return io.read_image(sample.image)
+
+    def _raw_mask(self, sample: Sample) -> np.ndarray:
+        if sample.mask is None:
+            raise DataError(f"{sample.image}: this image has no mask")
+        return self._fmt.decode(io.read_index_mask(sample.mask), self.schema, sample.mask)
+
+    @staticmethod
+    def _check_size(sample: Sample, mask_hw: tuple[int, ...], image_hw: tuple[int, ...]) -> None:
+        if tuple(mask_hw) != tuple(image_hw):
+            raise DataError(
+                f"{sample.mask}: mask is {mask_hw[0]}x{mask_hw[1]} but its image "
+                f"{sample.image.name} is {image_hw[0]}x{image_hw[1]} (HxW)"
+            )
+
+    def read_mask(self, sample: Sample) -> np.ndarray:
+        """HxW uint8 train ids (255 void), checked against the schema and the image's size."""
+        mask = self._raw_mask(sample)
+        self._check_size(sample, mask.shape, io.image_size(sample.image))
+        return mask
+
+    def read_pair(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+        """(image RGB, mask train ids) with one decode each and the size check."""
+        image = self.read_image(sample)
+        mask = self._raw_mask(sample)
+        self._check_size(sample, mask.shape, image.shape[:2])
+        return image, mask
+
+    def write_mask(self, sample: Sample, mask: np.ndarray) -> Path:
+        """Save a train-id mask in the format's own encoding, atomically; returns the path."""
+        mask = np.asarray(mask)
+        if mask.ndim != 2:
+            raise DataError(f"{sample.image}: mask to save must be HxW, got shape {mask.shape}")
+        if mask.dtype != np.uint8:
+            if not np.issubdtype(mask.dtype, np.integer) or mask.min() < 0 or mask.max() > 255:
+                raise DataError(f"{sample.image}: mask to save must hold uint8 train ids")
+            mask = mask.astype(np.uint8)
+        bad = (mask >= self.schema.num_classes) & (mask != IGNORE_INDEX)
+        if bad.any():
+            raise DataError(
+                f"{sample.image}: mask to save holds ids {np.unique(mask[bad])[:10].tolist()} "
+                f"outside 0..{self.schema.num_classes - 1} and {IGNORE_INDEX}"
+            )
+        hw = io.image_size(sample.image)
+        if mask.shape != tuple(hw):
+            raise DataError(
+                f"{sample.image}: mask to save is {mask.shape[0]}x{mask.shape[1]}, "
+                f"image is {hw[0]}x{hw[1]}"
+            )
+        path = sample.mask or self._fmt.mask_path(self.root, sample)
+        io.write_index_mask(path, self._fmt.encode(mask, self.schema))
+        return path
+
+
+def open_dataset(root: str | Path, format: str = "auto") -> DataSource:  # noqa: A002
+    """Open and validate a dataset folder; the format is detected unless named."""
+    from core.data.formats import detect_format, get_format
+
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: dataset folder does not exist")
+    fmt = get_format(detect_format(root) if format == "auto" else format)
+    schema, splits = fmt.scan(root)
+    if not splits:
+        raise DataError(f"{root}: no splits found for format {fmt.name!r}")
+    return DataSource(root, fmt, schema, splits)

@@ -1,0 +1,120 @@
+"""Class pixel statistics of a split and the class weights derived from them.
+
+Road scenes are badly imbalanced (road and sky cover most pixels, bicyclists a fraction of a
+percent), so weighted losses need per-class weights. Three published recipes are offered:
+
+- inverse:  w_c = N / (C * n_c)               (N labelled pixels, C classes in the schema)
+- median:   median-frequency balancing (Eigen & Fergus 2015, used by SegNet):
+            freq_c = n_c / P_c, P_c = labelled pixels of the images that contain c;
+            w_c = median(freq) / freq_c
+- enet:     w_c = 1 / ln(1.02 + p_c), p_c = n_c / N   (Paszke et al., ENet 2016)
+
+Classes that never occur get weight 0 in every method: they are never a target, and a large
+finite number would only mislead a chart.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.classes import IGNORE_INDEX
+from core.errors import ConfigError
+
+WEIGHT_METHODS = ("inverse", "median", "enet")
+
+
+@dataclass
+class ClassStats:
+    class_names: list[str]
+    pixel_counts: np.ndarray    # [C] int64 pixels of each class
+    image_counts: np.ndarray    # [C] int64 images containing each class
+    present_pixels: np.ndarray  # [C] int64 labelled pixels of the images containing each class
+    total_pixels: int           # all pixels, void included
+    void_pixels: int
+    num_images: int
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def labelled_pixels(self) -> int:
+        return int(self.pixel_counts.sum())
+
+    @property
+    def fractions(self) -> np.ndarray:
+        """Share of each class among labelled (non-void) pixels; zeros if nothing is labelled."""
+        n = self.labelled_pixels
+        return self.pixel_counts / n if n else np.zeros(self.num_classes)
+
+    def weights(self, method: str) -> np.ndarray:
+        """float32 [C] class weights by one of WEIGHT_METHODS."""
+        n = self.pixel_counts.astype(np.float64)
+        present = n > 0
+        w = np.zeros(self.num_classes)
+        if method == "inverse":
+            w[present] = n.sum() / (self.num_classes * n[present])
+        elif method == "median":
+            freq = n[present] / self.present_pixels[present]
+            w[present] = np.median(freq) / freq
+        elif method == "enet":
+            w[present] = 1.0 / np.log(1.02 + n[present] / n.sum())
+        else:
+            choices = ", ".join(("none", *WEIGHT_METHODS))
+            raise ConfigError(f"unknown class weighting {method!r} (choose from {choices})")
+        return w.astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "class_names": list(self.class_names),
+            "pixel_counts": self.pixel_counts.tolist(),
+            "image_counts": self.image_counts.tolist(),
+            "present_pixels": self.present_pixels.tolist(),
+            "fractions": self.fractions.tolist(),
+            "total_pixels": int(self.total_pixels),
+            "void_pixels": int(self.void_pixels),
+            "num_images": int(self.num_images),
+        }
+
+
+def stats_from_masks(masks: Iterable[np.ndarray], class_names: list[str] | tuple[str, ...],
+                     progress: Callable[[int, int], None] | None = None,
+                     total: int = 0) -> ClassStats:
+    """Accumulate exact counts over train-id masks (255 void; other out-of-range ids rejected)."""
+    c = len(class_names)
+    pixels, images, present = (np.zeros(c, np.int64) for _ in range(3))
+    total_px = void_px = n_img = 0
+    for mask in masks:
+        counts = np.bincount(np.asarray(mask, np.uint8).ravel(), minlength=256)
+        if counts[c:IGNORE_INDEX].any():
+            bad = (np.flatnonzero(counts[c:IGNORE_INDEX]) + c).tolist()
+            raise ValueError(f"mask holds ids {bad} outside 0..{c - 1} and {IGNORE_INDEX}")
+        own = counts[:c]
+        has = own > 0
+        pixels += own
+        images += has
+        present[has] += own.sum()
+        total_px += int(counts.sum())
+        void_px += int(counts[IGNORE_INDEX])
+        n_img += 1
+        if progress is not None:
+            progress(n_img, total)
+    return ClassStats(list(class_names), pixels, images, present, total_px, void_px, n_img)
+
+
+def compute_stats(source, split: str,
+                  progress: Callable[[int, int], None] | None = None) -> ClassStats:
+    """Exact class statistics of one split of a DataSource (reads every mask once)."""
+    samples = source.samples(split)
+    masks = (source.read_mask(s) for s in samples)
+    return stats_from_masks(masks, source.schema.names, progress, total=len(samples))
+
+
+def class_weights(stats: ClassStats, method: str) -> np.ndarray | None:
+    """Weights for a weighted loss; "none" (or None) means unweighted and returns None."""
+    if method in (None, "none"):
+        return None
+    return stats.weights(method)

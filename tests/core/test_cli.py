@@ -1,0 +1,88 @@
+"""The `roadseg` command line, driven through main(argv) plus one real subprocess."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.cli import main
+from core.data import io
+from core.data.source import open_dataset
+from core.data.stats import compute_stats
+
+
+@pytest.fixture(scope="module")
+def trained(synth_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    rc = main(["train", "--data", str(synth_data), "--arch", "baseline", "--loss", "wce", "--optimizer", "sgd",
+               "--epochs", "1", "--image-size", "32x48", "--batch-size", "4", "--augment", "none", "--out", str(out)])
+    assert rc == 0
+    return out
+
+
+def test_train_then_eval_reports_summary_miou(trained, synth_data, capsys, tmp_path):
+    summary = json.loads((trained / "summary.json").read_text())
+    assert summary["loss"] == "wce" and summary["class_weights"] == "median"
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(trained / "best.pt"), "--data", str(synth_data),
+                 "--split", "val", "--json", str(tmp_path / "e.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"mIoU {summary['best_miou']:.4f}" in out
+    assert json.loads((tmp_path / "e.json").read_text())["miou"] == pytest.approx(summary["best_miou"])
+
+
+def test_predict_writes_masks_and_overlays(trained, synth_data, tmp_path):
+    src = open_dataset(synth_data)
+    images = synth_data / "val"
+    assert main(["predict", "--checkpoint", str(trained / "best.pt"), "--input", str(images),
+                 "--out", str(tmp_path / "p")]) == 0
+    names = sorted(p.name for p in images.iterdir())
+    assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == names
+    mask = io.read_index_mask(tmp_path / "p" / names[0])
+    assert mask.shape == src.read_image(src.samples("val")[0]).shape[:2]
+    assert mask.max() < src.schema.num_classes
+    assert (tmp_path / "p" / "overlay" / names[0]).is_file()
+
+
+def test_stats_json_matches_core(synth_data, tmp_path, capsys):
+    assert main(["stats", "--data", str(synth_data), "--split", "train", "--json", str(tmp_path / "s.json")]) == 0
+    d = json.loads((tmp_path / "s.json").read_text())
+    st = compute_stats(open_dataset(synth_data), "train")
+    assert d["pixel_counts"] == st.pixel_counts.tolist()
+    assert np.allclose(d["weights"]["median"], st.weights("median"))
+    assert "Pedestrian" in capsys.readouterr().out
+
+
+def test_flops_runs_and_models(trained, capsys):
+    assert main(["flops", "--arch", "baseline", "--image-size", "64x96"]) == 0
+    assert "GFLOPs" in capsys.readouterr().out
+    assert main(["runs", str(trained.parent), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("run,baseline")
+    assert main(["models"]) == 0
+    assert "segformer" in capsys.readouterr().out
+
+
+def test_synth_writes_camvid_layout(tmp_path):
+    assert main(["synth", "--out", str(tmp_path / "s"), "--count", "5", "--size", "40x60", "--seed", "1"]) == 0
+    src = open_dataset(tmp_path / "s")
+    assert src.format == "camvid" and sum(len(src.samples(s)) for s in src.splits) == 5
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["train", "--data", "/nonexistent", "--arch", "unet", "--out", "x"], "/nonexistent"),
+    (["eval", "--checkpoint", "/nope.pt", "--data", "."], ""),
+    (["flops", "--arch", "no-such-net"], "no-such-net"),
+    (["train", "--arch", "unet", "--out", "x"], "--data"),
+    (["synth", "--out", "x", "--size", "big"], "HxW"),
+])
+def test_bad_input_is_one_line_and_nonzero(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("roadseg: error:") and needle in err[0]
+
+
+def test_console_script_entry_point():
+    r = subprocess.run([sys.executable, "-m", "core.cli.main", "flops", "--arch", "no-such-net"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
