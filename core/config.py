@@ -47,9 +47,9 @@ class TrainConfig:
     pretrained: bool = False
     weights_path: str | None = None
     dropout: float = 0.0
-    output_stride: int = 32
+    output_stride: int | None = None  # None: the architecture's own default (e.g. 8 for DeepLabV3)
     skip: bool = True
-    norm: str = "batch"
+    norm: str | None = None  # None: the architecture's own default
     # objective and optimisation
     loss: str = "ce"
     optimizer: str = "adam"
@@ -86,7 +86,7 @@ class TrainConfig:
             raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if self.loss == "wce" and self.class_weights == "none":
             self.class_weights = "median"  # weighted CE needs weights; SegNet's choice by default
-        if self.output_stride not in (8, 16, 32):
+        if self.output_stride not in (None, 8, 16, 32):
             raise ConfigError(f"output_stride must be 8, 16 or 32, got {self.output_stride}")
 
     # --- serialisation -------------------------------------------------------------------
