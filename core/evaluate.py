@@ -41,6 +41,7 @@ class EvalResult:
     per_image_miou: np.ndarray | None = None
     loss: float = float("nan")
     cancelled: bool = False
+    loss_pixels: int = 0  # the non-void pixels `loss` averages over (to combine shards exactly)
 
     def to_dict(self) -> dict:
         d = {"split_images": len(self.names), "loss": None if np.isnan(self.loss) else self.loss}
@@ -125,13 +126,16 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
                    loss_fn: torch.nn.Module | None = None, per_image: bool = True,
                    progress: Callable[[int, int], None] | None = None,
                    cancel: Callable[[], bool] | None = None,
-                   cache: dict | None = None) -> EvalResult:
+                   cache: dict | None = None, shard: tuple[int, int] | None = None) -> EvalResult:
     """Score every image of `split` against its mask at the mask's resolution.
 
     `cache` (a dict the caller keeps) holds decoded images and masks between calls, which the
-    Trainer uses to avoid decoding the validation split every epoch.
+    Trainer uses to avoid decoding the validation split every epoch. `shard=(rank, world)`
+    scores only every world-th image from rank: one process's part of a distributed validation.
     """
     samples = source.samples(split)
+    if shard is not None:
+        samples = samples[shard[0]::shard[1]]
     names = source.schema.names
     c = len(names)
     total = ConfusionMatrix(c, IGNORE_INDEX)
@@ -171,6 +175,7 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
         class_names=list(names), matrix=matrix, scores=compute_scores(matrix),
         names=[s.name for s in samples], per_image_matrices=per_mats, per_image_miou=per_miou,
         loss=loss_sum / loss_pixels if loss_pixels else float("nan"), cancelled=cancelled,
+        loss_pixels=loss_pixels,
     )
 
 

@@ -52,6 +52,7 @@ def config_from_args(args) -> TrainConfig:
 
 def cmd_train(args) -> int:
     from core.cli.progress import TrainPrinter
+    from core.engine.distributed import launched_by_torchrun
     from core.engine.trainer import Trainer
 
     cfg = config_from_args(args)
@@ -63,6 +64,9 @@ def cmd_train(args) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    # torchrun forwards the signal it gets (SIGINT from Ctrl+C or the GUI's Stop, SIGTERM from a
+    # scheduler) to its workers: under torchrun SIGTERM also stops after the step with last.pt saved
+    previous_term = signal.signal(signal.SIGTERM, on_sigint) if launched_by_torchrun() else None
     try:
         summary = trainer.run()
     except RoadsegError:
@@ -71,6 +75,8 @@ def cmd_train(args) -> int:
         raise RoadsegError(f"training failed: {type(e).__name__}: {e}") from None
     finally:
         signal.signal(signal.SIGINT, previous)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     return 130 if summary.get("cancelled") else 0
 
 
@@ -178,6 +184,19 @@ def cmd_runs(args) -> int:
     if not rows:
         raise DataError(f"{args.dir}: no run folders (with config.yaml) found")
     sys.stdout.write(table_to_markdown(rows) if args.format == "md" else table_to_csv(rows))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from core.export import export_onnx
+
+    size = parse_size(args.image_size) if args.image_size else None
+    info = export_onnx(args.checkpoint, args.onnx, image_size=size, dynamic=args.dynamic)
+    shape = "[N,3,H,W] (any N, H, W)" if info.dynamic else f"[1,3,{info.image_size[0]},{info.image_size[1]}]"
+    print(f"wrote {info.path}: input 'image' {shape} float32 RGB, ImageNet-normalised; "
+          f"output 'logits' [N,{len(info.class_names)},H,W]")
+    if info.max_abs_diff is not None:
+        print(f"onnxruntime vs PyTorch on random input: max |logit difference| {info.max_abs_diff:.2e}")
     return 0
 
 

@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--format", choices=("md", "csv"), default="md")
 
+    p = sub.add_parser("export", help="export a checkpoint to ONNX (needs the onnx extra)")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="ONNX file to write")
+    p.add_argument("--image-size", help="HxW input size (default: the size it trained at)")
+    p.add_argument("--dynamic", action="store_true", help="free batch, height and width")
+
     sub.add_parser("models", help="list architectures, their encoders and options")
     return parser
 

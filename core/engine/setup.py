@@ -74,8 +74,12 @@ def _worker_init(worker_id: int) -> None:
     random.seed(seed)
 
 
-def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator) -> DataLoader:
-    """Shuffled, augmented batches. Worker processes use `spawn` (safe beside Qt threads)."""
+def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
+                       rank: int = 0, world_size: int = 1) -> DataLoader:
+    """Shuffled, augmented batches. Worker processes use `spawn` (safe beside Qt threads).
+
+    With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
+    `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler)."""
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
                              train=True, cache=True)
     if len(ds) < cfg.batch_size:
@@ -86,7 +90,13 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     if cfg.workers > 0:
         kwargs = dict(num_workers=cfg.workers, multiprocessing_context="spawn",
                       persistent_workers=True, worker_init_fn=_worker_init)
-    return DataLoader(ds, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
+    batch_size, sampler = cfg.batch_size, None
+    if world_size > 1:
+        from core.engine.distributed import ShardSampler, per_rank_batch
+
+        batch_size = per_rank_batch(cfg.batch_size, world_size)
+        sampler = ShardSampler(ds, generator, world_size, rank, cfg.batch_size)
+    return DataLoader(ds, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
                       generator=generator, pin_memory=torch.cuda.is_available(), **kwargs)
 
 

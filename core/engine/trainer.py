@@ -2,7 +2,8 @@
 
 The Trainer knows nothing of who listens. The CLI prints its events; the GUI's worker turns them
 into Qt signals. Cancellation is a flag checked between two steps, so Stop takes effect within one
-step and `last.pt` always holds a consistent state to resume from.
+step and `last.pt` always holds a consistent state to resume from. Under torchrun the same loop
+runs on every rank (core.engine.distributed supplies the hooks); rank 0 alone writes and reports.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from pathlib import Path
 import torch
 
 from core.config import TrainConfig
-from core.device import autocast_dtype, resolve_device, resolve_precision
-from core.engine import setup
+from core.device import autocast_dtype, resolve_precision
+from core.engine import distributed, setup
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
@@ -46,6 +47,7 @@ class Trainer:
         self.listeners: list[Listener] = list(listeners)
         self.resume = resume
         self._cancel = threading.Event()
+        self._ddp: distributed.DistContext | None = None
 
     def add_listener(self, fn: Listener) -> None:
         self.listeners.append(fn)
@@ -59,6 +61,8 @@ class Trainer:
         return self._cancel.is_set()
 
     def _emit(self, event) -> None:
+        if self._ddp is not None and not self._ddp.is_main:
+            return  # under torchrun only rank 0 reports
         for fn in self.listeners:
             fn(event)
 
@@ -66,18 +70,25 @@ class Trainer:
     def run(self) -> dict:
         """Train to the end (or until cancelled) and return the summary; errors become RunFailed."""
         try:
-            return self._run()
+            self._ddp = distributed.init(self.config.device)
+            return self._run(self._ddp)
         except Exception as e:  # reported to listeners, then re-raised for the caller
             msg = str(e) if isinstance(e, RoadsegError) else f"{type(e).__name__}: {e}"
             if isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower():
                 msg = f"out of memory: {e}. Try a smaller batch size or image size."
             self._emit(RunFailed(str(self.run_dir), msg, traceback.format_exc()))
             raise
+        finally:
+            if self._ddp is not None:
+                self._ddp.close()
 
-    def _run(self) -> dict:
+    def _run(self, ddp: distributed.DistContext) -> dict:
         cfg = self.config
         setup.seed_everything(cfg.seed, cfg.deterministic)
-        device = resolve_device(cfg.device)
+        ddp.seed(cfg.seed)
+        device = ddp.device
+        main = ddp.is_main  # under torchrun, rank 0 alone writes the run folder
+        device_label = f"{device} x{ddp.world_size}" if ddp.enabled else str(device)
         precision = resolve_precision(cfg.precision, device)
         amp_dtype = autocast_dtype(precision)
         channels_last = cfg.channels_last and device.type != "mps"
@@ -88,13 +99,14 @@ class Trainer:
         schema = source.schema
         weights = setup.class_weight_tensor(cfg, source)
         generator = torch.Generator()
-        loader = setup.build_train_loader(cfg, source, generator)
+        loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size)
         model = setup.build_model(cfg, schema.num_classes)
         gflops = count_gflops(model, cfg.image_size)
         params = count_params(model)
         model = model.to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
+        model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: saved, evaluated
         loss_fn = setup.build_loss(cfg, source, weights).to(device)
         optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
                                      cfg.momentum, cfg.nesterov)
@@ -104,7 +116,8 @@ class Trainer:
                                      int(round(cfg.warmup_epochs * steps_per_epoch)))
         scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         start_epoch, start_step, best_miou, best_epoch, train_seconds, images_seen = 0, 0, -1.0, -1, 0.0, 0
         last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
         if self.resume and last_path.exists():
@@ -117,10 +130,14 @@ class Trainer:
             start_epoch, start_step = int(st["epoch"]), int(st["epoch_step"])
             best_miou, best_epoch = float(st["best_miou"]), int(st["best_epoch"])
             train_seconds, images_seen = float(st["train_seconds"]), int(st["images_seen"])
-            _truncate_metrics(self.run_dir / "metrics.jsonl", start_epoch)
-        else:
+            if main:
+                _truncate_metrics(self.run_dir / "metrics.jsonl", start_epoch)
+        elif main:
             (self.run_dir / "metrics.jsonl").write_text("")
-        cfg.to_yaml(self.run_dir / "config.yaml")
+        ddp.require_same((start_epoch, start_step), f"{last_path}: not the same on every node; --resume needs "
+                                                    "the run folder on storage that all nodes share")
+        if main:
+            cfg.to_yaml(self.run_dir / "config.yaml")
 
         def state(epoch: int, epoch_step: int) -> dict:
             return {
@@ -132,7 +149,7 @@ class Trainer:
             }
 
         self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, cfg.epochs, steps_per_epoch,
-                              total_steps, str(device), precision, gflops, params, list(schema.names)))
+                              total_steps, device_label, precision, gflops, params, list(schema.names)))
         predictor = Predictor(model, schema, cfg.image_size, device, precision, cfg, channels_last)
         val_cache: dict = {}
         global_step = start_epoch * steps_per_epoch + start_step
@@ -140,16 +157,18 @@ class Trainer:
         last_iou: dict = {}
         cancelled = False
         for epoch in range(start_epoch, cfg.epochs):
-            model.train()
+            net.train()
             generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
+            distributed.set_epoch(loader, epoch)
             epoch_t0 = time.perf_counter()
             loss_sum, loss_n = 0.0, 0
             skip = start_step if epoch == start_epoch else 0
             for epoch_step, (x, y) in enumerate(loader):
                 if epoch_step < skip:
                     continue
-                if self._cancel.is_set():
-                    save_checkpoint(last_path, state(epoch, epoch_step))
+                if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
+                    if main:
+                        save_checkpoint(last_path, state(epoch, epoch_step))
                     self._emit(CheckpointSaved(str(last_path), epoch, False))
                     cancelled = True
                     break
@@ -159,11 +178,12 @@ class Trainer:
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    out = model(x)
-                    loss = loss_fn(out.float(), y)
-                if not torch.isfinite(loss):
+                    out = net(x)
+                    loss = loss_fn(out, y)  # losses cast to float32 themselves
+                loss_value = ddp.mean(loss.detach())  # the same value (and verdict) on every rank
+                if not torch.isfinite(loss_value):
                     raise NonFiniteLoss(
-                        f"the loss became {float(loss.detach())} at epoch {epoch + 1}, step {epoch_step + 1}; "
+                        f"the loss became {float(loss_value)} at epoch {epoch + 1}, step {epoch_step + 1}; "
                         f"lower the learning rate (now {cfg.lr:g}). The best checkpoint is kept."
                     )
                 optimizer.zero_grad(set_to_none=True)
@@ -174,25 +194,27 @@ class Trainer:
                 global_step += 1
                 dt = time.perf_counter() - t0
                 train_seconds += dt
-                images_seen += x.shape[0]
+                images_seen += x.shape[0] * ddp.world_size
                 step_time_ema = dt if step_time_ema is None else 0.9 * step_time_ema + 0.1 * dt
-                lv = float(loss.detach())
+                lv = float(loss_value)
                 loss_sum += lv
                 loss_n += 1
                 self._emit(StepDone(epoch + 1, global_step, epoch_step + 1, steps_per_epoch, lv,
-                                    optimizer.param_groups[0]["lr"], x.shape[0] / dt,
+                                    optimizer.param_groups[0]["lr"], x.shape[0] * ddp.world_size / dt,
                                     step_time_ema * (total_steps - global_step)))
             if cancelled:
                 break
             start_step = 0
             res = evaluate_model(predictor, source, cfg.val_split, batch_size=cfg.batch_size,
                                  loss_fn=loss_fn, per_image=False, cache=val_cache,
-                                 cancel=self._cancel.is_set)
-            if res.cancelled:  # training of this epoch is done; resume re-runs only its validation
-                save_checkpoint(last_path, state(epoch, steps_per_epoch))
+                                 cancel=self._cancel.is_set, shard=ddp.shard)
+            if ddp.any(res.cancelled):  # training of this epoch is done; resume re-runs only its validation
+                if main:
+                    save_checkpoint(last_path, state(epoch, steps_per_epoch))
                 self._emit(CheckpointSaved(str(last_path), epoch, False))
                 cancelled = True
                 break
+            res = ddp.reduce_eval(res)  # this rank's shard -> the whole split
             miou = float(res.scores.miou)
             is_best = miou > best_miou
             if is_best:
@@ -204,24 +226,30 @@ class Trainer:
             record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
                       "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
                       "seconds": seconds}
-            with open(self.run_dir / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
-            save_checkpoint(last_path, state(epoch + 1, 0))
+            if main:
+                with open(self.run_dir / "metrics.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                save_checkpoint(last_path, state(epoch + 1, 0))
             self._emit(CheckpointSaved(str(last_path), epoch + 1, False))
             if is_best:
-                save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
-                                            "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
+                if main:
+                    save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
+                                                "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
                 self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
             self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
                                  is_best, seconds, lr))
 
-        summary = write_summary(
-            self.run_dir, cfg, best_miou=best_miou if best_epoch > 0 else None, best_epoch=best_epoch,
-            scores=last_iou, gflops=gflops, params=params,
-            efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
-            train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,
-            device=str(device), precision=precision, cancelled=cancelled,
-        )
+        summary = {"best_miou": best_miou if best_epoch > 0 else None, "best_epoch": best_epoch,
+                   "cancelled": cancelled}  # what a non-zero rank returns
+        if main:
+            summary = write_summary(
+                self.run_dir, cfg, best_miou=summary["best_miou"], best_epoch=best_epoch,
+                scores=last_iou, gflops=gflops, params=params,
+                efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
+                train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,
+                device=device_label, precision=precision, cancelled=cancelled,
+            )
+        ddp.barrier()  # no rank leaves before rank 0's files are complete
         self._emit(RunFinished(str(self.run_dir), summary, cancelled))
         return summary
 
