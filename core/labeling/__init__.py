@@ -1,0 +1,1 @@
+"""Label editing without Qt: mask operations, undo history, backups of originals, review order."""
