@@ -79,10 +79,12 @@ class Predictor:
             weights = state["model"]
         except KeyError as e:
             raise CheckpointError(f"{path}: checkpoint lacks '{e.args[0]}'") from None
+        except (TypeError, ValueError, AttributeError) as e:  # an entry of the wrong kind
+            raise CheckpointError(f"{path}: malformed checkpoint ({type(e).__name__}: {e})") from None
         model = build_model(cfg, schema.num_classes, load_pretrained=False)
         try:
             model.load_state_dict(weights)
-        except RuntimeError as e:
+        except (RuntimeError, TypeError, AttributeError) as e:
             raise CheckpointError(f"{path}: weights do not fit a {cfg.arch} model ({str(e).splitlines()[0]})") from None
         dev = resolve_device(device)
         return cls(model, schema, cfg.image_size, dev, resolve_precision(precision, dev), cfg,

@@ -72,6 +72,11 @@ def cmd_train(args) -> int:
     except RoadsegError:
         raise
     except Exception as e:  # already reported as RunFailed; one line for the console
+        import torch
+
+        if isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower():
+            raise RoadsegError(f"out of memory: {str(e).splitlines()[0]}. "
+                               "Try a smaller batch size or image size.") from None
         raise RoadsegError(f"training failed: {type(e).__name__}: {e}") from None
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -96,6 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(e: BaseException) -> str:
+    """An error's message on one line. A DataLoader worker re-raises errors with its whole
+    traceback as the message; the original message is then its last line ('pkg.Error: msg')."""
+    text = str(e).strip()
+    if "Original Traceback" in text:
+        last = text.splitlines()[-1]
+        text = last.split(": ", 1)[1] if ": " in last else last
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _close_progress_bars() -> None:
+    """Clear unfinished tqdm bars so the error line starts at column 0."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from core.cli import commands  # heavy imports (torch) only after arguments parse
@@ -104,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except RoadsegError as e:
-        print(f"roadseg: error: {e}", file=sys.stderr)
+        _close_progress_bars()
+        print(f"roadseg: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("roadseg: interrupted", file=sys.stderr)

@@ -27,8 +27,8 @@ def progress_bar(desc: str):
 class TrainPrinter:
     """Listener printing a bar per epoch and one summary line per epoch."""
 
-    def __init__(self, out=sys.stdout):
-        self.out = out
+    def __init__(self, out=None):
+        self.out = sys.stdout if out is None else out
         self.bar = None
 
     def __call__(self, ev) -> None:

@@ -9,6 +9,12 @@
   class schema from an optional `classes.yaml`, else camvid11 (the app's road-scene default).
 
 Everywhere the raw value 255 is also read as void, since it is the common ignore convention.
+
+What fails where: a layout problem (no such folders, an image without its mask, two images with
+one name, nothing at all to read) fails `open_dataset` naming the path; a problem inside one file
+(corrupt, truncated, wrong size, colour or out-of-schema mask) fails only when that file is read,
+so one bad image never hides the rest (`DataSource.check` lists them all). Files without an image
+suffix, and hidden files, are not samples and are skipped. Empty splits are dropped.
 """
 from __future__ import annotations
 
@@ -91,6 +97,8 @@ class DatasetFormat:
 
 def _pair(images: list[Path], mask_dir: Path, split: str, exact_name: bool) -> list[Sample]:
     """Match each image to its mask (same file name, else same stem); missing mask -> error."""
+    if not images:
+        return []
     if not mask_dir.is_dir():
         raise DataError(f"{mask_dir}: mask folder is missing")
     masks = _by_stem(_images(mask_dir))
@@ -174,12 +182,14 @@ class CityscapesFormat(DatasetFormat):
 
     def scan(self, root: Path) -> Listing:
         img_root, gt_root = root / "leftImg8bit", root / "gtFine"
-        if not gt_root.is_dir():
-            raise DataError(f"{gt_root}: Cityscapes gtFine folder is missing")
+        for folder in (img_root, gt_root):
+            if not folder.is_dir():
+                raise DataError(f"{folder}: Cityscapes {folder.name} folder is missing")
         splits: dict[str, list[Sample]] = {}
         for split_dir in sorted(d for d in img_root.iterdir() if d.is_dir()):
             samples = []
-            for img in sorted(split_dir.glob(f"*/*{self.IMG_SUFFIX}.png")):
+            for img in sorted(p for p in split_dir.glob(f"*/*{self.IMG_SUFFIX}.png")
+                              if io.is_image_file(p)):
                 base = img.name[: -len(f"{self.IMG_SUFFIX}.png")]
                 mask = gt_root / split_dir.name / img.parent.name / f"{base}{self.MASK_SUFFIX}"
                 if not mask.is_file():
@@ -214,11 +224,17 @@ class FolderFormat(DatasetFormat):
     def _schema(self, root: Path) -> ClassSchema:
         for name in self.SCHEMA_FILES:
             if (root / name).is_file():
-                return load_schema_yaml(root / name)
+                try:
+                    return load_schema_yaml(root / name)
+                except UnicodeDecodeError as e:  # not caught by load_schema_yaml itself
+                    raise DataError(f"{root / name}: not UTF-8 text ({e.reason})") from None
         return CAMVID11
 
     def scan(self, root: Path) -> Listing:
         img_root, mask_root = root / "images", root / "masks"
+        for folder in (img_root, mask_root):
+            if not folder.is_dir():
+                raise DataError(f"{folder}: folder is missing (the folder layout needs images/ and masks/)")
         subdirs = sorted(d for d in img_root.iterdir() if d.is_dir())
         loose = _images(img_root)
         if subdirs and loose:

@@ -1,14 +1,21 @@
 """Reading images and index masks, and writing masks atomically.
 
 Files are read as bytes and decoded with cv2.imdecode (not cv2.imread) so paths with non-ASCII
-characters work on Windows too; failures become DataError naming the file. Masks are written
-to a temporary file beside the target and moved into place with os.replace, so a crash or a full
-disk never leaves a half-written label file where a good one was.
+characters work on Windows too; failures become DataError naming the file and what is wrong
+(empty, not image data at all, corrupt or truncated). PNG bytes are checked chunk by chunk
+(CRC, truncation) with Pillow before OpenCV sees them: libpng prints its own complaints straight
+to stderr, which would break the CLI's one-line errors, and Pillow's reason is clearer anyway.
+OpenCV's own log lines are silenced for the same reason: the DataError says it once. (libjpeg
+may still print "Corrupt JPEG data" for a damaged JPEG that decodes anyway.)
+Masks are written to a temporary file beside the target and moved into place with os.replace,
+so a crash or a full disk never leaves a half-written label file where a good one was.
 """
 from __future__ import annotations
 
+import io as _bytes_io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import cv2
@@ -18,9 +25,20 @@ from core.errors import DataError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_FATAL)
+# Pillow's TIFF header reader (image_size) warns about damaged tags; the decode that follows
+# raises a DataError for the file if it matters, so the warning would only add stray lines.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
+
+# leading bytes of each format we list in IMAGE_EXTS
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"BM", "BMP"),
+               (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk every PNG ends with
+
 
 def is_image_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_EXTS
+    """An image by its suffix; hidden files (macOS `._x.png`, our own `.x.png.tmp`) never are."""
+    return path.suffix.lower() in IMAGE_EXTS and not path.name.startswith(".") and path.is_file()
 
 
 def _read_bytes(path: Path) -> np.ndarray:
@@ -30,6 +48,51 @@ def _read_bytes(path: Path) -> np.ndarray:
         raise DataError(f"{path}: cannot read file ({e.strerror or e})") from e
 
 
+def _kind(data: np.ndarray) -> str | None:
+    head = data[:12].tobytes()
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for sig, kind in _SIGNATURES if head.startswith(sig)), None)
+
+
+def _why_not_decodable(data: np.ndarray) -> str | None:
+    """Why these bytes cannot be a sound image, or None if they may be (OpenCV decides)."""
+    if data.size == 0:
+        return "empty file, 0 bytes"
+    kind = _kind(data)
+    if kind is None:
+        return "its content is not PNG, JPEG, BMP, TIFF or WebP data"
+    if kind == "PNG":
+        from PIL import Image, UnidentifiedImageError
+
+        if data[-4096:].tobytes().rfind(_PNG_END) < 0:  # Pillow stops at IEND without checking it
+            return "corrupt or truncated PNG: no intact end chunk"
+        try:
+            with Image.open(_bytes_io.BytesIO(data.tobytes())) as im:
+                im.verify()
+        except UnidentifiedImageError:
+            return "corrupt PNG header"
+        except Exception as e:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError...
+            reason = (str(e).splitlines() or [type(e).__name__])[0]
+            return f"corrupt or truncated PNG: {reason}"
+    return None
+
+
+def _decode(path: Path, flags: int, what: str) -> np.ndarray:
+    """Decode a file's bytes with OpenCV; DataError saying why when it is not a sound image."""
+    data = _read_bytes(path)
+    why = _why_not_decodable(data)
+    if why is None:
+        try:
+            img = cv2.imdecode(data, flags)
+        except cv2.error:
+            img = None
+        if img is not None and img.size:
+            return img
+        why = f"corrupt or truncated {_kind(data)} data"
+    raise DataError(f"{path}: not a readable {what} ({why})")
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """HxWx3 uint8 RGB. Grey, alpha and 16-bit files are converted by OpenCV's IMREAD_COLOR.
 
@@ -37,9 +100,9 @@ def read_image(path: str | Path) -> np.ndarray:
     rotating only the photo would misalign the pair.
     """
     path = Path(path)
-    img = cv2.imdecode(_read_bytes(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    if img is None:
-        raise DataError(f"{path}: not a readable image")
+    img = _decode(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION, "image")
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:  # IMREAD_COLOR should ensure it
+        raise DataError(f"{path}: unsupported image layout {img.dtype} {img.shape}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
@@ -50,10 +113,10 @@ def read_index_mask(path: str | Path) -> np.ndarray:
     a colour-coded mask is refused, since its colours are not class indices.
     """
     path = Path(path)
-    raw = cv2.imdecode(_read_bytes(path), cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise DataError(f"{path}: not a readable mask image")
+    raw = _decode(path, cv2.IMREAD_UNCHANGED, "mask image")
     if raw.ndim == 3:
+        if raw.shape[2] not in (1, 3, 4):
+            raise DataError(f"{path}: mask with {raw.shape[2]} channels; expected one (class index)")
         if raw.shape[2] == 4:
             raw = raw[:, :, :3]
         if raw.shape[2] == 1 or (np.array_equal(raw[:, :, 0], raw[:, :, 1])
@@ -65,10 +128,13 @@ def read_index_mask(path: str | Path) -> np.ndarray:
                 "(each pixel value must be a class index)"
             )
     if raw.dtype != np.uint8:
-        if np.issubdtype(raw.dtype, np.integer) and raw.size and int(raw.max()) <= 255:
-            raw = raw.astype(np.uint8)
-        else:
-            raise DataError(f"{path}: {raw.dtype} mask with values above 255 is not supported")
+        if not np.issubdtype(raw.dtype, np.integer):
+            raise DataError(f"{path}: {raw.dtype} mask; index masks must hold integer class values")
+        lo, hi = int(raw.min()), int(raw.max())
+        if lo < 0 or hi > 255:
+            raise DataError(f"{path}: {raw.dtype} mask with values {lo}..{hi}; "
+                            "class values must lie in 0..255")
+        raw = raw.astype(np.uint8)
     return np.ascontiguousarray(raw)
 
 

@@ -5,6 +5,7 @@ the format object behind a DataSource translates to and from the files' own enco
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,6 +84,31 @@ class DataSource:
         self._check_size(sample, mask.shape, image.shape[:2])
         return image, mask
 
+    def check(self, split: str, progress: Callable[[int, int], None] | None = None,
+              cancel: Callable[[], bool] | None = None) -> list[tuple[Sample, DataError]]:
+        """Read every image (and mask) of `split` once; return the samples that fail, with why.
+
+        Opening a dataset only lists files, so it stays fast on thousands of images, and a corrupt
+        or mismatched file shows up only when read. This finds them all up front (it decodes
+        everything: run it in a worker) so a caller can warn per image while the rest of the
+        dataset stays usable. Stops early, returning what it found so far, when `cancel()` is true.
+        """
+        samples = self.samples(split)
+        bad: list[tuple[Sample, DataError]] = []
+        for i, sample in enumerate(samples, 1):
+            if cancel is not None and cancel():
+                break
+            try:
+                if sample.mask is None:
+                    self.read_image(sample)
+                else:
+                    self.read_pair(sample)
+            except DataError as e:
+                bad.append((sample, e))
+            if progress is not None:
+                progress(i, len(samples))
+        return bad
+
     def write_mask(self, sample: Sample, mask: np.ndarray) -> Path:
         """Save a train-id mask in the format's own encoding, atomically; returns the path."""
         mask = np.asarray(mask)
@@ -114,10 +140,16 @@ def open_dataset(root: str | Path, format: str = "auto") -> DataSource:  # noqa:
     from core.data.formats import detect_format, get_format
 
     root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{root}: is a file, not a dataset folder")
     if not root.is_dir():
         raise DataError(f"{root}: dataset folder does not exist")
-    fmt = get_format(detect_format(root) if format == "auto" else format)
-    schema, splits = fmt.scan(root)
+    try:
+        fmt = get_format(detect_format(root) if format == "auto" else format)
+        schema, splits = fmt.scan(root)
+    except OSError as e:  # an unreadable folder (permissions, a vanished network share)
+        raise DataError(f"{e.filename or root}: cannot read ({e.strerror or e})") from e
+    splits = {name: samples for name, samples in splits.items() if samples}
     if not splits:
-        raise DataError(f"{root}: no splits found for format {fmt.name!r}")
+        raise DataError(f"{root}: no images found for format {fmt.name!r}")
     return DataSource(root, fmt, schema, splits)

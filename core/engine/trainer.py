@@ -226,16 +226,16 @@ class Trainer:
             record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
                       "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
                       "seconds": seconds}
+            if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
+                if main:
+                    save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
+                                                "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
+                self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
             if main:
                 with open(self.run_dir / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
                 save_checkpoint(last_path, state(epoch + 1, 0))
             self._emit(CheckpointSaved(str(last_path), epoch + 1, False))
-            if is_best:
-                if main:
-                    save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
-                                                "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
-                self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
             self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
                                  is_best, seconds, lr))
 
