@@ -129,13 +129,16 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
     return rows
 
 
-def _fmt(key: str, v) -> str:
+DIGITS = {"best_miou": 4, "miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2, "params_m": 2,
+          "train_min": 1, "images_per_s": 2}
+
+
+def format_value(key: str, v, missing: str = "") -> str:
+    """How a table value is written (exports) and shown (the GUI's table): one rule for both."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
+        return missing
     if isinstance(v, float):
-        digits = {"best_miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2, "params_m": 2,
-                  "train_min": 1, "images_per_s": 2}.get(key, 4)
-        return f"{v:.{digits}f}"
+        return f"{v:.{DIGITS.get(key, 4)}f}"
     return str(v)
 
 
@@ -144,12 +147,12 @@ def table_to_csv(rows: list[dict]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for row in rows:
-        w.writerow([_fmt(k, row.get(k)) for k in COLUMNS])
+        w.writerow([format_value(k, row.get(k)) for k in COLUMNS])
     return buf.getvalue()
 
 
 def table_to_markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(_fmt(k, row.get(k)) for k in COLUMNS) + " |")
+        lines.append("| " + " | ".join(format_value(k, row.get(k)) for k in COLUMNS) + " |")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""The workbench tabs: one view per step of the workflow (dataset, train, experiments, evaluate, label)."""

@@ -1,0 +1,322 @@
+"""Train tab: choose a configuration, see what it costs (GFLOPs, parameters), train it — or a queue
+of them — in a background thread, and watch loss, mIoU and learning rate move live.
+
+The view only builds TrainConfigs (TrainForm) and draws events (TrainCurves); core's Trainer does
+the work inside TrainWorker's thread. A finished run is announced on `state.run_finished`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from guiapp.style import format_seconds
+from guiapp.widgets.error_dialog import show_error
+from guiapp.widgets.run_queue import RunQueue
+from guiapp.widgets.train_curves import TrainCurves
+from guiapp.widgets.train_form import TrainForm
+from guiapp.workers.background import run_in_background
+from guiapp.workers.train_worker import TrainRunner
+
+
+def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
+    """(GFLOPs, parameters) of the model `key` describes (TrainForm.model_key order)."""
+    from core.flops import count_gflops, count_params
+    from core.models.registry import create_model
+
+    arch, encoder, dropout, stride, skip, norm, size = key
+    model = create_model(arch, num_classes, encoder, dropout=dropout, output_stride=stride,
+                         skip=skip, norm=norm)
+    return count_gflops(model, size), count_params(model)
+
+
+class TrainView(QWidget):
+    """Left: form, buttons, queue. Right: run header, progress, live curves."""
+
+    def __init__(self, state, parent=None, trainer_factory=None):
+        super().__init__(parent)
+        self.state = state
+        self.trainer_factory = trainer_factory  # tests may inject a fake Trainer
+        self.runner = TrainRunner(self)
+        self._batch: list[list] = []             # queue entries the worker is running, in order
+        self._cost_cache: dict[tuple, tuple[float, int]] = {}
+        self._cost_task = None
+        self._steps_per_epoch = 1
+        self._total_epochs = 1
+        self.last_summary: dict | None = None
+
+        self.form = TrainForm()
+        self.start_btn = QPushButton("Start")
+        self.start_btn.setObjectName("primary")
+        self.start_btn.setShortcut("Ctrl+Return")
+        self.start_btn.setToolTip("Train the queued runs, or the form's configuration (Ctrl+Enter)")
+        self.queue_btn = QPushButton("Add to Queue")
+        self.queue_btn.setShortcut("Ctrl+Shift+Return")
+        self.queue_btn.setToolTip("Queue the form's configuration (Ctrl+Shift+Enter)")
+        self.stop_btn = QPushButton("Stop")
+        self.stop_btn.setObjectName("danger")
+        self.stop_btn.setShortcut("Ctrl+.")
+        self.stop_btn.setToolTip("Stop after the current step; last.pt is kept (Ctrl+.)")
+        self.stop_btn.setEnabled(False)
+        self.queue = RunQueue()
+
+        form_holder = QWidget()
+        fl = QVBoxLayout(form_holder)
+        fl.setContentsMargins(0, 0, 6, 0)
+        fl.addWidget(self.form)
+        btns = QHBoxLayout()
+        btns.addWidget(self.start_btn, 2)
+        btns.addWidget(self.queue_btn, 2)
+        btns.addWidget(self.stop_btn, 1)
+        fl.addLayout(btns)
+        keys = QLabel("Ctrl+Enter start · Ctrl+Shift+Enter queue · Ctrl+. stop")
+        keys.setObjectName("muted")
+        fl.addWidget(keys, 0, Qt.AlignmentFlag.AlignHCenter)
+        fl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(form_holder)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(380)
+
+        self.header = QLabel("No run yet — choose a configuration and press Start")
+        self.header.setObjectName("heading")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.status = QLabel("")
+        self.status.setObjectName("metric")
+        self.epoch_label = QLabel("")
+        self.epoch_label.setObjectName("muted")
+        self.curves = TrainCurves()
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 0, 0, 0)
+        rl.addWidget(self.header)
+        rl.addWidget(self.progress)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.epoch_label)
+        rl.addLayout(row)
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(self.curves)
+        right_split.addWidget(self.queue)
+        right_split.setStretchFactor(0, 3)
+        right_split.setStretchFactor(1, 1)
+        right_split.setSizes([600, 200])
+        rl.addWidget(right_split, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 900])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(splitter)
+
+        self._cost_timer = QTimer(self)
+        self._cost_timer.setSingleShot(True)
+        self._cost_timer.setInterval(350)  # debounce: building resnet101 takes a moment
+        self._cost_timer.timeout.connect(self._compute_cost)
+        self.form.model_changed.connect(self._schedule_cost)
+        self.start_btn.clicked.connect(self.start)
+        self.queue_btn.clicked.connect(self.add_to_queue)
+        self.stop_btn.clicked.connect(self.stop)
+        self.queue.grid_requested.connect(self.queue_grid)
+        self.queue.changed.connect(self._update_buttons)
+        self.runner.finished.connect(self._on_thread_finished)
+        state.dataset_changed.connect(lambda _src: self._schedule_cost())
+        self._cost_stale = True
+        self._update_buttons()
+
+    # --- building configs ---------------------------------------------------------------
+    def build_config(self, **overrides):
+        """The form's TrainConfig pointed at the open dataset."""
+        src = self.state.source
+        extra = {}
+        if src is not None:
+            extra = {"data": str(src.root), "format": src.format}
+            splits = src.splits
+            if "train" not in splits and splits:
+                extra["train_split"] = splits[0]
+            if "val" not in splits:
+                extra["val_split"] = "test" if "test" in splits else (splits[-1] if splits else "val")
+        extra.update(overrides)
+        return self.form.build_config(**extra)
+
+    def add_to_queue(self) -> None:
+        self.queue.add(self.build_config())
+
+    def queue_grid(self, losses: list, optimizers: list) -> None:
+        """Queue every loss × optimizer with the rest of the form unchanged."""
+        base = self.build_config()
+        chosen = self.form.class_weights.currentText()  # base may hold wce's coerced weights
+        for loss in losses:
+            for opt in optimizers:
+                weights = "median" if loss == "wce" and chosen == "none" else chosen
+                self.queue.add(base.replace(loss=loss, optimizer=opt, class_weights=weights))
+
+    # --- running ---------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.runner.is_running()
+
+    def start(self) -> None:
+        if self.is_running():
+            return
+        if self.state.source is None:
+            show_error(self, "No dataset", "Open a dataset first (File ▸ Open Dataset…).")
+            return
+        if not self.queue.pending():
+            self.add_to_queue()
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        self._batch = self.queue.pending()
+        self.queue.lock(self._batch)
+        self.runner.start([e[0] for e in self._batch], self.state.runs_root,
+                          connect=self._connect, trainer_factory=self.trainer_factory)
+        self._update_buttons()
+
+    def _on_thread_finished(self) -> None:
+        """Batch over: runs queued meanwhile start next, unless the person pressed Stop."""
+        stopped = self.runner.worker is not None and self.runner.worker.stopping
+        self.queue.unlock()
+        self._batch = []
+        if not stopped and self.queue.pending() and self.state.source is not None:
+            self._run_pending()
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.is_running():
+            self.runner.cancel()
+            self.status.setText("Stopping after this step…")
+            self.stop_btn.setEnabled(False)
+
+    def _connect(self, worker) -> None:
+        worker.run_started.connect(self._on_run_started)
+        worker.event.connect(self._on_event)
+        worker.run_ended.connect(self._on_run_ended)
+        worker.failed.connect(self._on_failed)
+
+    def _on_run_started(self, index: int, run_dir: str) -> None:
+        self.queue.set_status(self._batch[index], "running")
+        self.curves.reset()
+        self.progress.setValue(0)
+        self.header.setText(f"Preparing {Path(run_dir).name}…")
+        self.status.setText("Loading data and building the model…")
+        self.epoch_label.setText("")
+
+    def _on_event(self, ev) -> None:
+        kind = type(ev).__name__
+        handler = getattr(self, f"_ev_{kind}", None)
+        if handler is not None:
+            handler(ev)
+
+    def _ev_RunStarted(self, ev) -> None:
+        self._steps_per_epoch = max(1, ev.steps_per_epoch)
+        self._total_epochs = ev.total_epochs
+        self.progress.setRange(0, max(1, ev.total_steps))
+        self.progress.setValue(ev.start_epoch * ev.steps_per_epoch)
+        name = Path(ev.run_dir).name
+        self.header.setText(f"{name}  <span style='color:#5b6670; font-weight:400'>"
+                            f"{ev.device} · {ev.precision} · {ev.gflops:.2f} GFLOPs · "
+                            f"{ev.params / 1e6:.2f} M params</span>")
+        self.status.setText(f"Epoch {ev.start_epoch + 1}/{ev.total_epochs} · starting…")
+
+    def _ev_StepDone(self, ev) -> None:
+        self.curves.add_step(ev.step, ev.loss, ev.lr)
+        self.progress.setValue(ev.step)
+        self.status.setText(f"Epoch {ev.epoch}/{self._total_epochs} · step {ev.epoch_step}/"
+                            f"{ev.steps_per_epoch} · {ev.images_per_s:.1f} img/s · "
+                            f"ETA {format_seconds(ev.eta_s)}")
+
+    def _ev_EpochDone(self, ev) -> None:
+        self.curves.add_epoch(ev.epoch, ev.train_loss, ev.val_loss, ev.miou, ev.is_best)
+        best = self.curves.best
+        self.epoch_label.setText(
+            f"epoch {ev.epoch}: val loss {ev.val_loss:.3f} · mIoU {ev.miou:.3f} · "
+            f"pixel acc {ev.pixel_acc:.3f}" + (f" · best mIoU {best[1]:.3f} @ {best[0]}"
+                                               if best else ""))
+
+    def _ev_RunFinished(self, ev) -> None:
+        self.last_summary = ev.summary
+        what = "Cancelled — last.pt kept" if ev.cancelled else "Finished"
+        best = ev.summary.get("best_miou") if isinstance(ev.summary, dict) else None
+        self.status.setText(what + (f" · best mIoU {best:.3f}" if isinstance(best, float) else ""))
+        self.state.run_finished.emit(ev.run_dir)
+
+    def _on_run_ended(self, index: int, status: str, _run_dir: str) -> None:
+        self.queue.set_status(self._batch[index], status)
+
+    def _on_failed(self, run_dir: str, message: str, tb: str) -> None:
+        self.status.setText("Failed")
+        show_error(self, "Training failed", f"{run_dir}\n\n{message}", tb)
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        n = len(self.queue.pending())
+        self.start_btn.setText(f"Start queue ({n})" if n > 1 else "Start")
+        self.start_btn.setEnabled(not running)
+        self.stop_btn.setEnabled(running and not self.runner.worker.stopping)
+        self.queue.grid_btn.setEnabled(True)
+
+    def shutdown(self) -> None:
+        """Stop training and join the threads (the main window calls this on close)."""
+        self._cost_timer.stop()
+        self.runner.wait()
+        if self._cost_task is not None:
+            self._cost_task.cancel()
+            self._cost_task.thread.wait()
+
+    # --- cost (GFLOPs / params) -----------------------------------------------------------
+    def _num_classes(self) -> int:
+        src = self.state.source
+        return src.schema.num_classes if src is not None else 11
+
+    def _schedule_cost(self) -> None:
+        """Recount after a pause in editing, and only while the tab is visible (no model builds
+        for a hidden tab; showEvent catches up)."""
+        self._cost_stale = True
+        if self.isVisible():
+            self._cost_timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._cost_stale:
+            self._cost_timer.start()
+
+    def _compute_cost(self) -> None:
+        self._cost_stale = False
+        try:
+            key = self.form.model_key()
+        except Exception as exc:  # noqa: BLE001 - e.g. ConfigError for a bad size
+            self.form.set_cost_text(f"– ({exc})")
+            return
+        ckey = key + (self._num_classes(),)
+        if ckey in self._cost_cache:
+            self._show_cost(self._cost_cache[ckey])
+            return
+        if self._cost_task is not None:
+            self._cost_task.cancel()
+        self.form.set_cost_text("computing…")
+        n = self._num_classes()
+
+        def done(result, ckey=ckey):
+            self._cost_cache[ckey] = result
+            if self.form.model_key() + (self._num_classes(),) == ckey:
+                self._show_cost(result)
+
+        def failed(message, _tb):
+            self.form.set_cost_text("–")
+            self.form.cost_label.setToolTip(message)
+
+        self._cost_task = run_in_background(lambda progress, cancelled: model_cost(key, n),
+                                            done, failed)
+
+    def _show_cost(self, result) -> None:
+        gflops, params = result
+        self.form.set_cost_text(f"{gflops:.2f} GFLOPs · {params / 1e6:.2f} M params")

@@ -1,0 +1,245 @@
+"""The training configuration form: every choice a TrainConfig holds, as dropdowns and spin boxes.
+
+Choices come from core's registries (models, losses, optimizers, schedules, presets, weighting
+methods), so a new architecture or loss appears here without touching the GUI. Model options are
+enabled only where `model_info(arch).options` says they apply; options that do not apply are set
+to the architecture's own defaults, so the config is always one `create_model` accepts.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
+
+from core.config import TrainConfig
+
+MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "image_size")
+
+
+def available_devices() -> list[str]:
+    """auto and cpu always; cuda/mps only where torch sees them."""
+    import torch
+
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _combo(items, tip: str) -> QComboBox:
+    box = QComboBox()
+    box.addItems([str(i) for i in items])
+    box.setToolTip(tip)
+    return box
+
+
+class TrainForm(QWidget):
+    """Builds a TrainConfig from the widgets. `changed` fires on any edit, `model_changed` when
+    what decides GFLOPs/params (architecture, encoder, model options, input size) changes."""
+
+    changed = Signal()
+    model_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        from core.data.augment import AUGMENT_PRESETS
+        from core.data.stats import WEIGHT_METHODS
+        from core.losses import LOSSES
+        from core.models.registry import list_models, model_info
+        from core.optim import OPTIMIZERS, SCHEDULES
+
+        self._model_info = model_info
+        d = TrainConfig()
+        archs = list_models()
+        self.arch = _combo(archs, "Architecture (core.models.registry)")
+        for i, a in enumerate(archs):
+            self.arch.setItemData(i, model_info(a).description, Qt.ItemDataRole.ToolTipRole)
+        self.encoder = _combo([], "Encoder / backbone of the architecture")
+        self.dropout = QDoubleSpinBox()
+        self.dropout.setRange(0.0, 0.9)
+        self.dropout.setSingleStep(0.05)
+        self.dropout.setToolTip("Dropout before the classifier")
+        self.output_stride = _combo([], "Dilation: output stride of the encoder (8/16 = dilated)")
+        self.skip = QCheckBox("Skip connections")
+        self.skip.setToolTip("Decoder uses encoder features of the same size (U-Net style)")
+        self.norm = _combo([], "Normalization layers: batch, group or none")
+
+        self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")
+        self.class_weights = _combo(("none",) + tuple(WEIGHT_METHODS),
+                                    "Class weights from the training split's pixel frequencies")
+        self.optimizer = _combo(OPTIMIZERS, "Optimizer")
+        self.schedule = _combo(SCHEDULES, "Learning-rate schedule, stepped every batch")
+        self.augment = _combo(AUGMENT_PRESETS, "Augmentation preset (preview it in the Dataset tab)")
+        self.device = _combo(available_devices(), "auto = CUDA, then MPS, then CPU")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 1.0)
+        self.lr.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr.setToolTip("Peak learning rate")
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 256)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.height = QSpinBox()
+        self.width = QSpinBox()
+        for box in (self.height, self.width):
+            box.setRange(16, 4096)
+            box.setSingleStep(16)
+        self.height.setToolTip("Training image height (images are resized/cropped to H x W)")
+        self.width.setToolTip("Training image width")
+
+        model_box = QGroupBox("Model")
+        mf = QFormLayout(model_box)
+        mf.addRow("Architecture", self.arch)
+        mf.addRow("Encoder", self.encoder)
+        mf.addRow("Dropout", self.dropout)
+        mf.addRow("Output stride", self.output_stride)
+        mf.addRow("Normalization", self.norm)
+        mf.addRow("", self.skip)
+        self.cost_label = QLabel("–")
+        self.cost_label.setObjectName("metric")
+        self.cost_label.setToolTip("Forward cost of one image at the chosen size (core.flops); "
+                                   "a multiply-add counts as two operations")
+        mf.addRow("Cost", self.cost_label)
+
+        data_box = QGroupBox("Data")
+        df = QFormLayout(data_box)
+        size = QHBoxLayout()
+        size.addWidget(self.height)
+        size.addWidget(QLabel("×"))
+        size.addWidget(self.width)
+        df.addRow("Image size (H×W)", size)
+        df.addRow("Augmentation", self.augment)
+        df.addRow("Class weighting", self.class_weights)
+
+        opt_box = QGroupBox("Optimisation")
+        of = QFormLayout(opt_box)
+        of.addRow("Loss", self.loss)
+        of.addRow("Optimizer", self.optimizer)
+        of.addRow("Schedule", self.schedule)
+        of.addRow("Learning rate", self.lr)
+        of.addRow("Batch size", self.batch_size)
+        of.addRow("Epochs", self.epochs)
+        of.addRow("Device", self.device)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for box in (model_box, data_box, opt_box):
+            lay.addWidget(box)
+
+        self.set_config(d)
+        self.arch.currentTextChanged.connect(self._on_arch)
+        self.loss.currentTextChanged.connect(self._on_loss)
+        model_widgets = (self.encoder, self.output_stride, self.norm)
+        for w in model_widgets:
+            w.currentTextChanged.connect(self._emit_model)
+        for w in (self.dropout, self.height, self.width):
+            w.valueChanged.connect(self._emit_model)
+        self.skip.toggled.connect(self._emit_model)
+        for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
+            w.currentTextChanged.connect(self.changed)
+        for w in (self.lr, self.batch_size, self.epochs):
+            w.valueChanged.connect(self.changed)
+
+    # --- config <-> widgets -------------------------------------------------------------
+    def set_config(self, cfg: TrainConfig) -> None:
+        """Show `cfg` in the widgets (unknown values keep the current choice)."""
+        if self.arch.findText(cfg.arch) >= 0:
+            self.arch.setCurrentText(cfg.arch)
+        self._fill_model_options()
+        if cfg.encoder and self.encoder.findText(cfg.encoder) >= 0:
+            self.encoder.setCurrentText(cfg.encoder)
+        self.dropout.setValue(cfg.dropout)
+        if self.output_stride.findText(str(cfg.output_stride)) >= 0:
+            self.output_stride.setCurrentText(str(cfg.output_stride))
+        if self.norm.findText(cfg.norm) >= 0:
+            self.norm.setCurrentText(cfg.norm)
+        self.skip.setChecked(cfg.skip)
+        for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
+                           (self.schedule, cfg.schedule), (self.augment, cfg.augment),
+                           (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
+            if box.findText(value) >= 0:
+                box.setCurrentText(value)
+        self.lr.setValue(cfg.lr)
+        self.batch_size.setValue(cfg.batch_size)
+        self.epochs.setValue(cfg.epochs)
+        self.height.setValue(cfg.image_size[0])
+        self.width.setValue(cfg.image_size[1])
+
+    def build_config(self, **overrides) -> TrainConfig:
+        """The TrainConfig the widgets describe; `overrides` set data/out/name etc."""
+        info = self._model_info(self.arch.currentText())
+        opts = dict(info.defaults)
+        if "dropout" in info.options:
+            opts["dropout"] = round(self.dropout.value(), 4)
+        if "output_stride" in info.options and self.output_stride.currentText():
+            opts["output_stride"] = int(self.output_stride.currentText())
+        if "skip" in info.options:
+            opts["skip"] = self.skip.isChecked()
+        if "norm" in info.options and self.norm.currentText():
+            opts["norm"] = self.norm.currentText()
+        cfg = TrainConfig(
+            arch=info.name, encoder=self.encoder.currentText() or None,
+            dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
+            skip=bool(opts["skip"]), norm=str(opts["norm"]),
+            loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
+            optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
+            lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
+            image_size=(self.height.value(), self.width.value()),
+            augment=self.augment.currentText(), device=self.device.currentText(),
+            workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
+        )
+        return cfg.replace(**overrides) if overrides else cfg
+
+    def model_key(self) -> tuple:
+        """What decides GFLOPs/params: used to cache and debounce the cost computation."""
+        c = self.build_config()
+        return (c.arch, c.encoder, c.dropout, c.output_stride, c.skip, c.norm, c.image_size)
+
+    def set_cost_text(self, text: str) -> None:
+        self.cost_label.setText(text)
+
+    # --- reactions ------------------------------------------------------------------------
+    def _fill_model_options(self) -> None:
+        """Encoders and option widgets for the current architecture; greyed where n/a."""
+        info = self._model_info(self.arch.currentText())
+        for box, items, current in (
+                (self.encoder, info.encoders, info.default_encoder),
+                (self.output_stride, [str(s) for s in sorted(info.output_strides, reverse=True)],
+                 str(info.defaults["output_stride"])),
+                (self.norm, info.norms, info.defaults["norm"])):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(list(items))
+            box.setCurrentText(current)
+            box.blockSignals(False)
+        self.encoder.setEnabled(len(info.encoders) > 1)
+        self.dropout.setEnabled("dropout" in info.options)
+        self.output_stride.setEnabled("output_stride" in info.options
+                                      and len(info.output_strides) > 1)
+        self.skip.setEnabled("skip" in info.options)
+        self.norm.setEnabled("norm" in info.options and len(info.norms) > 1)
+        if "skip" not in info.options:
+            self.skip.setChecked(bool(info.defaults["skip"]))
+        if "dropout" not in info.options:
+            self.dropout.setValue(float(info.defaults["dropout"]))
+        na = "does not apply to " + info.name
+        for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
+                       (self.skip, "skip"), (self.norm, "norm")):
+            w.setStatusTip("" if key in info.options else na)
+
+    def _on_arch(self, _name: str) -> None:
+        self._fill_model_options()
+        self._emit_model()
+
+    def _on_loss(self, name: str) -> None:
+        # Class-weighted CE is meaningless without weights: pick median-frequency balancing.
+        if name == "wce" and self.class_weights.currentText() == "none":
+            self.class_weights.setCurrentText("median")
+        self.changed.emit()
+
+    def _emit_model(self, *_args) -> None:
+        self.model_changed.emit()
+        self.changed.emit()

@@ -1,0 +1,1 @@
+"""QThread workers: long core calls run here and report back through Qt signals."""

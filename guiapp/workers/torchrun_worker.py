@@ -1,0 +1,163 @@
+"""Training on several processes / GPUs from the GUI: torchrun in a subprocess, followed through
+the run folder, reported with the same Qt signals as the in-process TrainWorker.
+
+The worker only polls `core.engine.torchrun_run.TorchrunRun` (which starts torchrun, reads
+metrics.jsonl and summary.json, and turns them into core events) and re-emits what it gets, so
+the train view draws a torchrun run with the code that draws an in-process one. Per-step values
+stay inside the worker processes: one StepDone arrives per epoch.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from guiapp.workers.train_worker import unique_run_dir
+
+
+class TorchrunWorker(QObject):
+    """Runs `configs` in turn, each on `nproc` processes. Signals as TrainWorker:
+        run_started(int index, str run_dir), event(object), run_ended(int index, str status, str run_dir)
+        (status: done | cancelled | failed), failed(str run_dir, str message, str traceback), all_done()
+    """
+
+    run_started = Signal(int, str)
+    event = Signal(object)
+    run_ended = Signal(int, str, str)
+    failed = Signal(str, str, str)
+    all_done = Signal()
+
+    def __init__(self, configs: list, runs_root: str | Path, nproc: int, run_factory=None,
+                 poll_s: float = 0.5):
+        super().__init__()
+        self.configs = list(configs)
+        self.runs_root = Path(runs_root)
+        self.nproc = int(nproc)
+        self.poll_s = poll_s
+        self._factory = run_factory
+        self._lock = threading.Lock()
+        self._run = None
+        self._stop = False
+
+    def cancel(self) -> None:
+        """Stop the current run (SIGINT to torchrun: every rank stops after its step, last.pt
+        kept; SIGKILL to the whole group if it does not end in time) and skip the rest."""
+        with self._lock:
+            self._stop = True
+            run = self._run
+        if run is not None:
+            run.request_stop()
+
+    def kill(self) -> None:
+        """End the current run's processes now (window closing and the run will not stop)."""
+        with self._lock:
+            self._stop = True
+            run = self._run
+        if run is not None:
+            run.kill()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop
+
+    @Slot()
+    def run(self) -> None:
+        for i, cfg in enumerate(self.configs):
+            if self._stop:
+                break
+            self._run_one(i, cfg)
+        self.all_done.emit()
+
+    def _run_one(self, index: int, cfg) -> None:
+        from core.engine.events import RunFailed, RunFinished
+
+        run_dir = unique_run_dir(self.runs_root, cfg)
+        cfg = cfg.replace(out=str(run_dir), name=run_dir.name)  # the Trainer writes into `out`
+        status = "failed"
+        self.run_started.emit(index, str(run_dir))
+        run = None
+        try:
+            run = self._make_run(cfg)
+            with self._lock:
+                self._run = run
+            run.start()
+            if self._stop:
+                run.request_stop()
+            while not run.done:
+                for ev in run.poll():
+                    if isinstance(ev, RunFinished):
+                        status = "cancelled" if ev.cancelled else "done"
+                    elif isinstance(ev, RunFailed):
+                        self.failed.emit(ev.run_dir, ev.message, ev.traceback)
+                    self.event.emit(ev)
+                if not run.done:
+                    time.sleep(self.poll_s)
+        except Exception as exc:  # noqa: BLE001 - e.g. torchrun could not start: one dialog
+            import traceback
+
+            status = "failed"
+            self.failed.emit(str(run_dir), str(exc) or type(exc).__name__, traceback.format_exc())
+            if run is not None:
+                run.kill()
+        finally:
+            with self._lock:
+                self._run = None
+            if run is not None:
+                run.cleanup()
+        self.run_ended.emit(index, status, str(run_dir))
+
+    def _make_run(self, cfg):
+        if self._factory is not None:
+            return self._factory(cfg, self.nproc)
+        from core.engine.torchrun_run import TorchrunRun
+
+        return TorchrunRun(cfg, self.nproc)
+
+
+class TorchrunRunner(QObject):
+    """TrainRunner's interface (start / cancel / wait / is_running / finished / worker) for
+    torchrun runs, so the train view can hold either."""
+
+    finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.thread: QThread | None = None
+        self.worker: TorchrunWorker | None = None
+
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def start(self, configs: list, runs_root, nproc: int, connect=None, run_factory=None,
+              poll_s: float = 0.5) -> TorchrunWorker:
+        if self.is_running():
+            raise RuntimeError("a training run is already in progress")
+        Path(runs_root).mkdir(parents=True, exist_ok=True)
+        thread = QThread()
+        thread.setObjectName("roadseg-torchrun")
+        worker = TorchrunWorker(configs, runs_root, nproc, run_factory, poll_s)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.all_done.connect(thread.quit)
+        thread.finished.connect(self.finished)
+        if connect is not None:
+            connect(worker)
+        self.thread, self.worker = thread, worker
+        thread.start()
+        return worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and join (window closing); SIGKILL the processes if they outlast the timeout."""
+        if not self.is_running():
+            return True
+        self.cancel()
+        if self.thread.wait(timeout_ms):
+            return True
+        self.worker.kill()
+        return self.thread.wait(15000)

@@ -1,0 +1,166 @@
+"""Training off the UI thread: a QObject worker in a QThread runs core Trainers one after another
+and turns their events into Qt signals (delivered queued, so slots run on the UI thread).
+
+torch releases the GIL inside its kernels, so the UI keeps drawing while a step runs. The worker
+holds no training logic: it names the run folder, calls `Trainer.run()`, and forwards events.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+
+def run_name(cfg, when: float | None = None) -> str:
+    """Readable run folder name: arch-encoder-loss-optimizer-YYYYmmdd-HHMMSS."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    parts = [cfg.arch, cfg.encoder or "", cfg.loss, cfg.optimizer, stamp]
+    name = "-".join(p for p in parts if p)
+    return re.sub(r"[^A-Za-z0-9._-]+", "", name.replace("+", "_"))
+
+
+def unique_run_dir(root: str | Path, cfg, when: float | None = None) -> Path:
+    """`root/run_name(cfg)`, with -2, -3… appended when that folder already exists."""
+    root = Path(root)
+    base = run_name(cfg, when)
+    path, n = root / base, 2
+    while path.exists():
+        path, n = root / f"{base}-{n}", n + 1
+    return path
+
+
+class TrainWorker(QObject):
+    """Runs `configs` in turn. Signals:
+        run_started(int index, str run_dir)   -- before each Trainer starts
+        event(object)                          -- every core event (RunStarted, StepDone, …)
+        run_ended(int index, str status, str run_dir)   status: done | cancelled | failed
+        failed(str run_dir, str message, str traceback)  -- RunFailed event or an exception
+        all_done()                             -- the queue is over (finished or stopped)
+    """
+
+    run_started = Signal(int, str)
+    event = Signal(object)
+    run_ended = Signal(int, str, str)
+    failed = Signal(str, str, str)
+    all_done = Signal()
+
+    def __init__(self, configs: list, runs_root: str | Path, trainer_factory=None):
+        super().__init__()
+        self.configs = list(configs)
+        self.runs_root = Path(runs_root)
+        self._factory = trainer_factory
+        self._lock = threading.Lock()
+        self._trainer = None
+        self._stop = False
+
+    def cancel(self) -> None:
+        """Stop the current run within a step (last.pt kept) and skip the rest. Thread-safe."""
+        with self._lock:
+            self._stop = True
+            trainer = self._trainer
+        if trainer is not None:
+            trainer.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop
+
+    @Slot()
+    def run(self) -> None:
+        for i, cfg in enumerate(self.configs):
+            if self._stop:
+                break
+            self._run_one(i, cfg)
+        self.all_done.emit()
+
+    def _run_one(self, index: int, cfg) -> None:
+        from core.engine.events import RunFailed, RunFinished
+
+        run_dir = unique_run_dir(self.runs_root, cfg)
+        cfg = cfg.replace(out=str(run_dir), name=run_dir.name)  # Trainer writes into `out`
+        outcome = {"status": "failed", "failed_sent": False, "dir": str(run_dir)}
+
+        def listener(ev) -> None:
+            if isinstance(ev, RunFinished):
+                outcome["status"] = "cancelled" if ev.cancelled else "done"
+                outcome["dir"] = ev.run_dir
+            elif isinstance(ev, RunFailed):
+                outcome["failed_sent"] = True
+                outcome["dir"] = ev.run_dir or outcome["dir"]
+                self.failed.emit(outcome["dir"], ev.message, ev.traceback)
+            self.event.emit(ev)
+
+        self.run_started.emit(index, str(run_dir))
+        try:
+            trainer = self._make_trainer(cfg, listener)
+            with self._lock:
+                self._trainer = trainer
+                stop = self._stop
+            if stop:
+                trainer.cancel()
+            trainer.run()
+        except Exception as exc:  # noqa: BLE001 - every failure goes to the UI as a dialog
+            outcome["status"] = "failed"
+            if not outcome["failed_sent"]:
+                self.failed.emit(outcome["dir"], str(exc) or type(exc).__name__,
+                                 traceback.format_exc())
+        finally:
+            with self._lock:
+                self._trainer = None
+        self.run_ended.emit(index, outcome["status"], outcome["dir"])
+
+    def _make_trainer(self, cfg, listener):
+        if self._factory is not None:
+            return self._factory(cfg, [listener])
+        from core.engine.trainer import Trainer
+
+        return Trainer(cfg, listeners=[listener])
+
+
+class TrainRunner(QObject):
+    """Owns one TrainWorker and its QThread; the view keeps a single runner alive.
+    `finished` fires on the UI thread once the training thread has really ended."""
+
+    finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.thread: QThread | None = None
+        self.worker: TrainWorker | None = None
+
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def start(self, configs: list, runs_root, connect=None, trainer_factory=None) -> TrainWorker:
+        """Start training `configs`; `connect(worker)` wires signals before the thread starts."""
+        if self.is_running():
+            raise RuntimeError("a training run is already in progress")
+        Path(runs_root).mkdir(parents=True, exist_ok=True)
+        thread = QThread()
+        thread.setObjectName("roadseg-train")
+        worker = TrainWorker(configs, runs_root, trainer_factory)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # direct: quit must not wait for a UI thread that may be blocked in wait()
+        worker.all_done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self.finished)
+        if connect is not None:
+            connect(worker)
+        self.thread, self.worker = thread, worker
+        thread.start()
+        return worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and join (window closing): no thread may outlive the QApplication."""
+        if not self.is_running():
+            return True
+        self.cancel()
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,78 @@
+"""Shared pieces for the label-editor tests: a private copy of the synthetic dataset (the session
+fixture is shared, and these tests write masks), a shown and active LabelView, and mouse helpers
+that send real QTest events to the canvas viewport at image-pixel positions."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.data.source import open_dataset
+
+LEFT = Qt.MouseButton.LeftButton
+NOMOD = Qt.KeyboardModifier.NoModifier
+
+
+@pytest.fixture
+def dataset(synth_data, tmp_path):
+    root = tmp_path / "ds"
+    shutil.copytree(synth_data, root)
+    return open_dataset(root)
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Texts of error dialogs, instead of showing them."""
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self.text()))
+    return shown
+
+
+def make_view(qtbot, tmp_path, source=None, runs_root=None):
+    from guiapp.app_state import AppState
+    from guiapp.views.label_view import LabelView
+
+    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                     runs_root=runs_root or tmp_path / "runs")
+    view = LabelView(state)
+    qtbot.addWidget(view)
+    view.resize(1300, 700)
+    with qtbot.waitExposed(view):
+        view.show()
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)  # shortcuts need it active
+    if source is not None:
+        state.set_source(source)
+    view.canvas.setFocus()
+    return view
+
+
+@pytest.fixture
+def view(qtbot, tmp_path, dataset, errors):
+    v = make_view(qtbot, tmp_path, dataset)
+    yield v
+    v.review.cancel()
+
+
+def vp_pos(view, x: float, y: float) -> QPoint:
+    """Viewport position of the centre of image pixel (x, y)."""
+    return view.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
+
+def stroke(view, points, button=LEFT, modifier=NOMOD) -> None:
+    vp = view.canvas.viewport()
+    QTest.mousePress(vp, button, modifier, vp_pos(view, *points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(vp, vp_pos(view, *p))
+    QTest.mouseRelease(vp, button, modifier, vp_pos(view, *points[-1]))
+
+
+def click(view, x, y) -> None:
+    QTest.mouseClick(view.canvas.viewport(), LEFT, NOMOD, vp_pos(view, x, y))
+
+
+def key(qtbot, view, k, modifier=NOMOD) -> None:
+    qtbot.keyClick(view.canvas, k, modifier)

@@ -1,0 +1,222 @@
+"""TrainView: the form builds the right TrainConfig, options grey out per architecture, the queue
+and grid helper, and real (tiny) training through the worker: curves, run_finished, queue, Stop,
+and errors shown in a dialog while the window survives."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from core.data.source import open_dataset
+from guiapp.app_state import AppState
+from guiapp.views.train_view import TrainView
+
+
+@pytest.fixture
+def view(qtbot, tmp_path, synth_data):
+    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                     runs_root=tmp_path / "runs")
+    state.set_source(open_dataset(synth_data))
+    v = TrainView(state)
+    qtbot.addWidget(v)
+    yield v
+    v.shutdown()
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Record error dialogs instead of showing them."""
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self.text()))
+    return shown
+
+
+def tiny(view, epochs=1):
+    """Baseline CNN, 32x48 images, batch 4, CPU: a run of a few seconds."""
+    f = view.form
+    f.arch.setCurrentText("baseline")
+    f.height.setValue(32)
+    f.width.setValue(48)
+    f.batch_size.setValue(4)
+    f.epochs.setValue(epochs)
+    f.device.setCurrentText("cpu")
+    f.augment.setCurrentText("none")
+    f.schedule.setCurrentText("constant")
+
+
+def test_dropdowns_change_the_config(view):
+    f = view.form
+    f.arch.setCurrentText("unet")
+    f.encoder.setCurrentText("resnet34")
+    f.loss.setCurrentText("focal")
+    f.optimizer.setCurrentText("sgd")
+    f.schedule.setCurrentText("cosine")
+    f.augment.setCurrentText("strong")
+    f.class_weights.setCurrentText("enet")
+    f.lr.setValue(0.01)
+    f.batch_size.setValue(8)
+    f.epochs.setValue(3)
+    f.height.setValue(128)
+    f.width.setValue(160)
+    f.dropout.setValue(0.2)
+    f.norm.setCurrentText("group")
+    f.skip.setChecked(False)
+    cfg = view.build_config()
+    assert (cfg.arch, cfg.encoder, cfg.loss, cfg.optimizer, cfg.schedule) == \
+        ("unet", "resnet34", "focal", "sgd", "cosine")
+    assert (cfg.augment, cfg.class_weights, cfg.batch_size, cfg.epochs) == ("strong", "enet", 8, 3)
+    assert cfg.lr == pytest.approx(0.01) and cfg.image_size == (128, 160)
+    assert (cfg.dropout, cfg.norm, cfg.skip) == (pytest.approx(0.2), "group", False)
+    assert cfg.data == str(view.state.source.root) and cfg.workers == 0
+
+
+def test_options_grey_out_where_they_do_not_apply(view):
+    from core.models.registry import model_info
+
+    f = view.form
+    f.arch.setCurrentText("fpn")
+    assert not f.output_stride.isEnabled() and f.skip.isEnabled()
+    f.arch.setCurrentText("segformer")
+    assert not f.skip.isEnabled() and f.output_stride.isEnabled()
+    assert [f.encoder.itemText(i) for i in range(f.encoder.count())] == \
+        list(model_info("segformer").encoders)
+    f.arch.setCurrentText("deeplabv3")
+    cfg = view.build_config()
+    assert cfg.output_stride == model_info("deeplabv3").defaults["output_stride"]
+    assert cfg.skip == model_info("deeplabv3").defaults["skip"]  # n/a: arch default, not the box
+    f.arch.setCurrentText("baseline")
+    assert all(w.isEnabled() for w in (f.dropout, f.output_stride, f.skip, f.norm))
+
+
+def test_wce_picks_a_weighting_and_grid_queues_combinations(view):
+    f = view.form
+    f.loss.setCurrentText("wce")
+    assert f.class_weights.currentText() == "median"
+    f.class_weights.setCurrentText("none")
+    q = view.queue
+    for lw, names in ((q.losses, {"ce", "wce"}), (q.optimizers, {"adam", "sgd"})):
+        for i in range(lw.count()):
+            it = lw.item(i)
+            it.setCheckState(Qt.CheckState.Checked if it.text() in names
+                             else Qt.CheckState.Unchecked)
+    q.grid_btn.click()
+    combos = [(c.loss, c.optimizer, c.class_weights) for c, _ in q.entries]
+    assert sorted(combos) == sorted([("ce", "adam", "none"), ("ce", "sgd", "none"),
+                                     ("wce", "adam", "median"), ("wce", "sgd", "median")])
+    assert view.start_btn.text() == "Start queue (4)"
+
+
+def test_cost_label_shows_gflops(qtbot, view):
+    tiny(view)
+    view.show()
+    qtbot.waitUntil(lambda: "GFLOPs" in view.form.cost_label.text(), timeout=20000)
+
+
+def test_worker_error_shows_dialog(qtbot, view, errors):
+    def broken(cfg, listeners):
+        raise RuntimeError("boom: no such encoder")
+
+    view.trainer_factory = broken
+    tiny(view)
+    view.start()
+    qtbot.waitUntil(lambda: not view.is_running() and bool(errors), timeout=10000)
+    assert "boom: no such encoder" in errors[0]
+    assert view.queue.entries[0][1] == "failed"
+    assert view.start_btn.isEnabled() and view.isVisible() is False  # never shown; still alive
+
+
+def test_core_error_shows_dialog(qtbot, view, errors, monkeypatch):
+    """A real Trainer failing on bad input (device missing) -> dialog, not a crash."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    tiny(view)
+    cfg = view.build_config(device="cuda")
+    view.queue.add(cfg)
+    view.start()
+    qtbot.waitUntil(lambda: not view.is_running() and bool(errors), timeout=30000)
+    assert "cuda" in errors[0].lower()
+
+
+@pytest.mark.slow
+def test_tiny_training_updates_curves_and_finishes(qtbot, view, errors):
+    tiny(view)
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    view.start_btn.click()
+    assert view.is_running()
+    qtbot.waitUntil(lambda: bool(finished), timeout=120000)
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
+    assert not errors
+    counts = view.curves.point_counts()
+    assert counts["steps"] >= 1 and counts["epochs"] == 1
+    run_dir = Path(finished[0])
+    assert run_dir.parent == view.state.runs_root
+    assert run_dir.name.startswith("baseline-cnn-ce-adam-")
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "last.pt").is_file()
+    assert view.queue.entries[0][1] == "done"
+    assert view.progress.value() == view.progress.maximum()
+
+
+@pytest.mark.slow
+def test_queue_of_two_runs_completes(qtbot, view, errors):
+    tiny(view)
+    view.add_to_queue()
+    view.form.optimizer.setCurrentText("sgd")
+    view.add_to_queue()
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    view.start()
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=180000)
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
+    assert [s for _, s in view.queue.entries] == ["done", "done"]
+    assert "-sgd-" in Path(finished[1]).name and finished[0] != finished[1]
+    assert not errors
+
+
+@pytest.mark.slow
+def test_stop_cancels_and_keeps_last_checkpoint(qtbot, view, errors):
+    tiny(view, epochs=200)
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    view.start()
+    qtbot.waitUntil(lambda: view.curves.point_counts()["steps"] >= 2, timeout=60000)
+    view.stop_btn.click()
+    qtbot.waitUntil(lambda: bool(finished), timeout=60000)
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
+    assert view.queue.entries[0][1] == "cancelled"
+    assert "Cancelled" in view.status.text()
+    assert (Path(finished[0]) / "last.pt").is_file()
+    assert not errors
+
+
+def test_runs_queued_during_training_follow_and_running_ones_stay(qtbot, view, errors):
+    """Queue edits while a batch trains: held entries cannot be removed, new ones run next."""
+    import threading
+
+    from tests.guiapp.test_train_worker import FakeTrainer
+
+    gate = threading.Event()
+
+    class Gated(FakeTrainer):
+        def run(self):
+            gate.wait(10)
+            return super().run()
+
+    view.trainer_factory = lambda cfg, listeners: Gated(cfg, listeners)
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    tiny(view)
+    view.start()
+    qtbot.waitUntil(lambda: view.queue.entries[0][1] == "running", timeout=5000)
+    view.queue.list.selectAll()
+    view.queue.remove_selected()
+    assert len(view.queue.entries) == 1  # the running run stays listed
+    view.form.optimizer.setCurrentText("sgd")
+    view.add_to_queue()
+    gate.set()
+    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running(), timeout=10000)
+    assert [s for _, s in view.queue.entries] == ["done", "done"]
+    assert not errors
