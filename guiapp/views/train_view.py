@@ -2,15 +2,18 @@
 of them — in a background thread, and watch loss, mIoU and learning rate move live.
 
 The view only builds TrainConfigs (TrainForm) and draws events (TrainCurves); core's Trainer does
-the work inside TrainWorker's thread. A finished run is announced on `state.run_finished`.
+the work inside TrainWorker's thread. With "Processes / GPUs" above 1 the runs go to torchrun in a
+subprocess instead (TorchrunRunner), followed through the run folder and drawn the same way, one
+point per epoch. A finished run is announced on `state.run_finished`.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from guiapp.style import format_seconds
 from guiapp.widgets.error_dialog import show_error
@@ -18,7 +21,17 @@ from guiapp.widgets.run_queue import RunQueue
 from guiapp.widgets.train_curves import TrainCurves
 from guiapp.widgets.train_form import TrainForm
 from guiapp.workers.background import run_in_background
+from guiapp.workers.torchrun_worker import TorchrunRunner
 from guiapp.workers.train_worker import TrainRunner
+
+PROCESSES_KEY = "train/processes"
+
+
+def max_processes() -> int:
+    """Upper bound for "Processes / GPUs": the GPUs torch sees, or the CPU cores if more."""
+    import torch
+
+    return max(1, torch.cuda.device_count(), os.cpu_count() or 1)
 
 
 def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
@@ -35,11 +48,14 @@ def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
 class TrainView(QWidget):
     """Left: form, buttons, queue. Right: run header, progress, live curves."""
 
-    def __init__(self, state, parent=None, trainer_factory=None):
+    def __init__(self, state, parent=None, trainer_factory=None, run_factory=None):
         super().__init__(parent)
         self.state = state
         self.trainer_factory = trainer_factory  # tests may inject a fake Trainer
+        self.run_factory = run_factory          # ... or a fake TorchrunRun
         self.runner = TrainRunner(self)
+        self.torchrun_runner = TorchrunRunner(self)
+        self._active = self.runner               # the runner of the current / last batch
         self._batch: list[list] = []             # queue entries the worker is running, in order
         self._cost_cache: dict[tuple, tuple[float, int]] = {}
         self._cost_task = None
@@ -61,11 +77,20 @@ class TrainView(QWidget):
         self.stop_btn.setToolTip("Stop after the current step; last.pt is kept (Ctrl+.)")
         self.stop_btn.setEnabled(False)
         self.queue = RunQueue()
+        self.procs = QSpinBox()
+        self.procs.setRange(1, max_processes())
+        self.procs.setValue(state.settings.value(PROCESSES_KEY, 1, type=int))
+        self.procs.setToolTip("Training processes: above 1 the run starts through torchrun in a "
+                              "subprocess, one process per GPU (or CPU share); the batch size is "
+                              "split over them")
 
         form_holder = QWidget()
         fl = QVBoxLayout(form_holder)
         fl.setContentsMargins(0, 0, 6, 0)
         fl.addWidget(self.form)
+        launch = QFormLayout()
+        launch.addRow("Processes / GPUs", self.procs)
+        fl.addLayout(launch)
         btns = QHBoxLayout()
         btns.addWidget(self.start_btn, 2)
         btns.addWidget(self.queue_btn, 2)
@@ -129,6 +154,8 @@ class TrainView(QWidget):
         self.queue.grid_requested.connect(self.queue_grid)
         self.queue.changed.connect(self._update_buttons)
         self.runner.finished.connect(self._on_thread_finished)
+        self.torchrun_runner.finished.connect(self._on_thread_finished)
+        self.procs.valueChanged.connect(lambda n: state.settings.setValue(PROCESSES_KEY, n))
         state.dataset_changed.connect(lambda _src: self._schedule_cost())
         self._cost_stale = True
         self._update_buttons()
@@ -162,7 +189,7 @@ class TrainView(QWidget):
 
     # --- running ---------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self.runner.is_running()
+        return self.runner.is_running() or self.torchrun_runner.is_running()
 
     def start(self) -> None:
         if self.is_running():
@@ -170,29 +197,52 @@ class TrainView(QWidget):
         if self.state.source is None:
             show_error(self, "No dataset", "Open a dataset first (File ▸ Open Dataset…).")
             return
+        pending = [e[0] for e in self.queue.pending()] or [self.build_config()]
+        if not self._batch_splits(pending):
+            return
         if not self.queue.pending():
             self.add_to_queue()
         self._run_pending()
 
+    def _batch_splits(self, configs: list) -> bool:
+        """Every batch size divides over the processes; otherwise say so and refuse."""
+        n = self.procs.value()
+        if n > 1 and any(cfg.batch_size % n for cfg in configs):
+            show_error(self, "Batch size",
+                       f"The batch size is split over {n} processes; use a multiple of {n}.")
+            return False
+        return True
+
     def _run_pending(self) -> None:
         self._batch = self.queue.pending()
         self.queue.lock(self._batch)
-        self.runner.start([e[0] for e in self._batch], self.state.runs_root,
-                          connect=self._connect, trainer_factory=self.trainer_factory)
+        configs = [e[0] for e in self._batch]
+        n = self.procs.value()
+        if n > 1:
+            self._active = self.torchrun_runner
+            self.torchrun_runner.start(configs, self.state.runs_root, n, connect=self._connect,
+                                       run_factory=self.run_factory)
+        else:
+            self._active = self.runner
+            self.runner.start(configs, self.state.runs_root, connect=self._connect,
+                              trainer_factory=self.trainer_factory)
         self._update_buttons()
 
     def _on_thread_finished(self) -> None:
         """Batch over: runs queued meanwhile start next, unless the person pressed Stop."""
-        stopped = self.runner.worker is not None and self.runner.worker.stopping
+        worker = self._active.worker
+        stopped = worker is not None and worker.stopping
         self.queue.unlock()
         self._batch = []
-        if not stopped and self.queue.pending() and self.state.source is not None:
+        pending = [e[0] for e in self.queue.pending()]
+        if (not stopped and pending and self.state.source is not None
+                and self._batch_splits(pending)):
             self._run_pending()
         self._update_buttons()
 
     def stop(self) -> None:
         if self.is_running():
-            self.runner.cancel()
+            self._active.cancel()
             self.status.setText("Stopping after this step…")
             self.stop_btn.setEnabled(False)
 
@@ -230,9 +280,9 @@ class TrainView(QWidget):
     def _ev_StepDone(self, ev) -> None:
         self.curves.add_step(ev.step, ev.loss, ev.lr)
         self.progress.setValue(ev.step)
+        speed = f"{ev.images_per_s:.1f} img/s · " if ev.images_per_s else ""  # 0: torchrun
         self.status.setText(f"Epoch {ev.epoch}/{self._total_epochs} · step {ev.epoch_step}/"
-                            f"{ev.steps_per_epoch} · {ev.images_per_s:.1f} img/s · "
-                            f"ETA {format_seconds(ev.eta_s)}")
+                            f"{ev.steps_per_epoch} · {speed}ETA {format_seconds(ev.eta_s)}")
 
     def _ev_EpochDone(self, ev) -> None:
         self.curves.add_epoch(ev.epoch, ev.train_loss, ev.val_loss, ev.miou, ev.is_best)
@@ -261,13 +311,15 @@ class TrainView(QWidget):
         n = len(self.queue.pending())
         self.start_btn.setText(f"Start queue ({n})" if n > 1 else "Start")
         self.start_btn.setEnabled(not running)
-        self.stop_btn.setEnabled(running and not self.runner.worker.stopping)
+        self.procs.setEnabled(not running)
+        self.stop_btn.setEnabled(running and not self._active.worker.stopping)
         self.queue.grid_btn.setEnabled(True)
 
     def shutdown(self) -> None:
         """Stop training and join the threads (the main window calls this on close)."""
         self._cost_timer.stop()
         self.runner.wait()
+        self.torchrun_runner.wait()  # SIGKILLs the process group if it will not stop in time
         if self._cost_task is not None:
             self._cost_task.cancel()
             self._cost_task.thread.wait()

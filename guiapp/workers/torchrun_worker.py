@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from guiapp.workers.train_worker import unique_run_dir
 
@@ -140,7 +140,7 @@ class TorchrunRunner(QObject):
         worker = TorchrunWorker(configs, runs_root, nproc, run_factory, poll_s)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.all_done.connect(thread.quit)
+        worker.all_done.connect(thread.quit, Qt.ConnectionType.DirectConnection)  # quits even while the UI thread waits
         thread.finished.connect(self.finished)
         if connect is not None:
             connect(worker)

@@ -3,6 +3,7 @@ and grid helper, and real (tiny) training through the worker: curves, run_finish
 and errors shown in a dialog while the window survives."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,81 @@ def test_runs_queued_during_training_follow_and_running_ones_stay(qtbot, view, e
     qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running(), timeout=10000)
     assert [s for _, s in view.queue.entries] == ["done", "done"]
     assert not errors
+
+
+# --- several processes (torchrun) ------------------------------------------------------------
+def two_procs(view):
+    if view.procs.maximum() < 2:
+        pytest.skip("needs 2 GPUs or CPU cores")
+    view.procs.setValue(2)
+
+
+def test_processes_setting_persists(qtbot, view):
+    two_procs(view)
+    assert view.state.settings.value("train/processes", type=int) == 2
+    again = TrainView(view.state)
+    qtbot.addWidget(again)
+    assert again.procs.value() == 2
+    assert "processes" not in view.build_config().to_dict()  # a launch setting, not config
+
+
+def test_batch_that_does_not_split_is_refused(view, errors):
+    made = []
+    view.run_factory = lambda cfg, n: made.append(cfg)
+    tiny(view)
+    two_procs(view)
+    view.form.batch_size.setValue(3)
+    view.start()
+    assert errors and "multiple of 2" in errors[0]
+    assert not view.is_running() and not made and not view.queue.entries
+
+
+def test_torchrun_run_is_drawn_and_stop_reaches_it(qtbot, view, errors):
+    """Fake TorchrunRun: events reach the curves (no img/s: one step per epoch), Stop cancels."""
+    from tests.guiapp.test_torchrun_worker import FakeRun
+
+    made = []
+
+    def factory(cfg, nproc, mode="ok"):
+        made.append(FakeRun(cfg, nproc, mode))
+        return made[-1]
+
+    view.run_factory = factory
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    tiny(view)
+    two_procs(view)
+    view.start()
+    assert view.is_running() and view._active is view.torchrun_runner
+    assert not view.procs.isEnabled()
+    qtbot.waitUntil(lambda: bool(finished) and not view.is_running(), timeout=10000)
+    assert made[0].nproc == 2 and view.curves.point_counts()["epochs"] == 1
+    assert view.queue.entries[0][1] == "done" and view.procs.isEnabled()
+
+    view.run_factory = lambda cfg, n: factory(cfg, n, "hang")
+    view.start()
+    qtbot.waitUntil(lambda: view.queue.entries[-1][1] == "running", timeout=5000)
+    qtbot.waitUntil(lambda: "ETA" in view.status.text(), timeout=5000)
+    assert "img/s" not in view.status.text()
+    view.stop_btn.click()
+    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running(), timeout=10000)
+    assert made[-1].stop_requested and view.queue.entries[-1][1] == "cancelled"
+    assert "Cancelled" in view.status.text() and view.start_btn.isEnabled()
+    assert not errors
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+def test_tiny_torchrun_training_through_the_view(qtbot, view, errors):
+    """A real 2-process torchrun run (CPU, gloo): the epoch point, run_finished, summary.json."""
+    tiny(view)
+    view.form.norm.setCurrentText("group")
+    two_procs(view)
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    view.start()
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=180000)
+    assert not errors and len(finished) == 1
+    assert view.curves.point_counts()["epochs"] == 1
+    assert (Path(finished[0]) / "summary.json").is_file()
+    assert view.queue.entries[0][1] == "done"
