@@ -33,34 +33,50 @@ def load_preset(name: str) -> dict:
     return data
 
 
-def config_from_args(args) -> TrainConfig:
-    """Preset, then --config file, then flags: later sources override earlier ones."""
-    values: dict = {}
-    if args.preset:
-        values.update({k: v for k, v in load_preset(args.preset).items() if k != "runs"})
+def configs_from_args(args) -> list[TrainConfig]:
+    """Preset, then --config file, then flags: later sources override earlier ones.
+
+    A preset with a `runs:` list gives one config per entry (the entry's values over the shared
+    ones), each written to `--out/<name>`: a queue, as the report's comparison needs.
+    """
+    preset = load_preset(args.preset) if args.preset else {}
+    entries = preset.pop("runs", None)
+    values: dict = dict(preset)
     if args.config:
         values.update(TrainConfig.from_yaml(args.config).to_dict())
     for key in _OVERRIDES:
         v = getattr(args, key, None)
         if v is not None:
             values[key] = v
-    for key, flag in (("data", "--data"), ("arch", "--arch"), ("out", "--out")):
+    for key, flag in (("data", "--data"), ("out", "--out")) + (() if entries else (("arch", "--arch"),)):
         if not values.get(key):
             raise ConfigError(f"{flag} is required (on the command line, in --config or in --preset)")
-    return TrainConfig.from_dict(values)
+    if not entries:
+        return [TrainConfig.from_dict(values)]
+    configs = []
+    for entry in entries:
+        cfg = TrainConfig.from_dict({**values, **entry})
+        configs.append(cfg.replace(out=str(Path(values["out"]) / cfg.display_name)))
+    return configs
 
 
 def cmd_train(args) -> int:
     from core.cli.progress import TrainPrinter
     from core.engine.distributed import launched_by_torchrun
+    from core.engine.queue import RunQueue
     from core.engine.trainer import Trainer
 
-    cfg = config_from_args(args)
-    trainer = Trainer(cfg, [TrainPrinter()], resume=args.resume)
+    configs = configs_from_args(args)
+    if len(configs) == 1:
+        runner = Trainer(configs[0], [TrainPrinter()], resume=args.resume)
+    else:
+        if args.resume:
+            raise ConfigError("--resume continues one run; give that run's --config and --out")
+        runner = RunQueue(configs, [TrainPrinter()])
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop after this step with last.pt saved
         print("\nstopping after this step (Ctrl+C again to abort)…", file=sys.stderr)
-        trainer.cancel()
+        runner.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
@@ -68,7 +84,7 @@ def cmd_train(args) -> int:
     # scheduler) to its workers: under torchrun SIGTERM also stops after the step with last.pt saved
     previous_term = signal.signal(signal.SIGTERM, on_sigint) if launched_by_torchrun() else None
     try:
-        summary = trainer.run()
+        result = runner.run()
     except RoadsegError:
         raise
     except Exception as e:  # already reported as RunFailed; one line for the console
@@ -82,7 +98,14 @@ def cmd_train(args) -> int:
         signal.signal(signal.SIGINT, previous)
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
-    return 130 if summary.get("cancelled") else 0
+    if isinstance(runner, RunQueue):
+        done = [r for r in result if r is not None]
+        print(f"queue: {len(done)} of {len(configs)} runs finished; compare them with "
+              f"`roadseg runs {args.out or Path(configs[0].out).parent}`")
+        if any(r.get("cancelled") for r in done) or runner.cancelled:
+            return 130
+        return 0 if len(done) == len(configs) else 2
+    return 130 if result.get("cancelled") else 0
 
 
 def cmd_eval(args) -> int:

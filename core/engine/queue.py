@@ -22,6 +22,10 @@ class RunQueue:
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
     def cancel(self) -> None:
         self._stop.set()
         with self._lock:

@@ -86,3 +86,21 @@ def test_console_script_entry_point():
     r = subprocess.run([sys.executable, "-m", "core.cli.main", "flops", "--arch", "no-such-net"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_preset_with_runs_trains_a_queue(synth_data, tmp_path, monkeypatch, capsys):
+    from core.cli import commands
+
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "tiny-study.yaml").write_text(
+        "image_size: [32, 48]\nepochs: 1\nbatch_size: 4\naugment: none\nloss: ce\noptimizer: adam\n"
+        "runs:\n  - {name: base-adam, arch: baseline}\n  - {name: base-sgd, arch: baseline, optimizer: sgd}\n")
+    monkeypatch.setattr(commands, "PRESETS_DIR", presets)
+    out = tmp_path / "study"
+    assert main(["train", "--preset", "tiny-study", "--data", str(synth_data), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["base-adam", "base-sgd"]
+    assert json.loads((out / "base-sgd" / "summary.json").read_text())["optimizer"] == "sgd"
+    assert "queue: 2 of 2 runs finished" in capsys.readouterr().out
+    assert main(["train", "--preset", "no-such", "--data", str(synth_data), "--out", str(out)]) == 2
+    assert "tiny-study" in capsys.readouterr().err
