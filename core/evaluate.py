@@ -22,6 +22,7 @@ from core.device import autocast_dtype, resolve_device, resolve_precision
 from core.engine.checkpoint import load_checkpoint
 from core.errors import CheckpointError
 from core.metrics import ConfusionMatrix, Scores, compute_scores
+from core.tta import TTAOptions, tta_logits
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Predictor:
 
     def __init__(self, model: torch.nn.Module, schema: ClassSchema, image_size: tuple[int, int],
                  device: torch.device | str = "cpu", precision: str = "fp32",
-                 config: TrainConfig | None = None, channels_last: bool = False):
+                 config: TrainConfig | None = None, channels_last: bool = False,
+                 tta: TTAOptions | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.schema = schema
@@ -66,10 +68,12 @@ class Predictor:
         self.precision = precision
         self.config = config
         self.channels_last = channels_last
+        self.tta = tta or TTAOptions()  # default: plain single forward
         self._transform = build_transform("none", self.image_size, train=False)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto") -> "Predictor":
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
+                        tta: TTAOptions | None = None) -> "Predictor":
         from core.engine.setup import build_model  # local: setup imports data and model registries
 
         state = load_checkpoint(path)
@@ -88,7 +92,7 @@ class Predictor:
             raise CheckpointError(f"{path}: weights do not fit a {cfg.arch} model ({str(e).splitlines()[0]})") from None
         dev = resolve_device(device)
         return cls(model, schema, cfg.image_size, dev, resolve_precision(precision, dev), cfg,
-                   channels_last=cfg.channels_last and dev.type != "mps")
+                   channels_last=cfg.channels_last and dev.type != "mps", tta=tta)
 
     def _batch(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         x = torch.stack([self._transform(image=img)["image"] for img in images]).to(self.device)
@@ -103,7 +107,10 @@ class Predictor:
         x = self._batch(images)
         dtype = autocast_dtype(self.precision)
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            out = self.model(x)
+            if self.tta.enabled:  # log of the averaged softmax: argmax/entropy work unchanged
+                out = tta_logits(self.model, x, self.tta.flip, self.tta.scales)
+            else:
+                out = self.model(x)
         return out.float()
 
     def full_size_logits(self, images: Sequence[np.ndarray]) -> list[torch.Tensor]:
@@ -191,9 +198,9 @@ def _load(source: DataSource, sample, cache: dict | None):
 
 
 def evaluate(checkpoint: str | Path, source: DataSource, split: str = "val", *, device: str = "auto",
-             progress=None, cancel=None, batch_size: int = 4) -> EvalResult:
+             progress=None, cancel=None, batch_size: int = 4, tta: TTAOptions | None = None) -> EvalResult:
     """Load a checkpoint and score it on a split of `source` (what `roadseg eval` runs)."""
-    predictor = Predictor.from_checkpoint(checkpoint, device=device)
+    predictor = Predictor.from_checkpoint(checkpoint, device=device, tta=tta)
     if predictor.schema.names != source.schema.names:
         raise CheckpointError(
             f"{checkpoint}: trained on classes {list(predictor.schema.names)}, "

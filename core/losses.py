@@ -150,6 +150,36 @@ class SumLoss(nn.Module):
         return sum(loss(logits, target) for loss in self.losses)
 
 
+class AuxLoss(nn.Module):
+    """Deep supervision for models with auxiliary heads (DDRNet, BiSeNetV2, PIDNet): the model
+    returns ``(main, [aux, ...])`` in training mode and only ``main`` in eval mode, so this takes
+    either and returns ``base(main) + sum_i weights[i] * base(aux_i)``. Aux logits at another size
+    than the target are resized bilinearly first. With a plain tensor it is just ``base`` (the
+    validation loss stays comparable across architectures)."""
+
+    def __init__(self, base: nn.Module, weights: Sequence[float]) -> None:
+        super().__init__()
+        self.base = base
+        self.weights = tuple(float(w) for w in weights)
+        if any(not np.isfinite(w) or w < 0 for w in self.weights):
+            raise ConfigError(f"aux loss weights must be finite and >= 0, got {list(weights)}")
+
+    def forward(self, output, target: torch.Tensor) -> torch.Tensor:
+        if isinstance(output, torch.Tensor):
+            return self.base(output, target)
+        main, aux = output
+        if len(aux) != len(self.weights):
+            raise ValueError(f"aux loss: model returned {len(aux)} auxiliary outputs, "
+                             f"but {len(self.weights)} weights were given")
+        loss = self.base(main, target)
+        for w, logits in zip(self.weights, aux):
+            if logits.shape[-2:] != target.shape[-2:]:
+                logits = F.interpolate(logits.float(), size=target.shape[-2:], mode="bilinear",
+                                       align_corners=False)
+            loss = loss + w * self.base(logits, target)
+        return loss
+
+
 def create_loss(name: str, num_classes: int, ignore_index: int = 255,
                 class_weights: torch.Tensor | np.ndarray | Sequence[float] | None = None
                 ) -> nn.Module:

@@ -108,13 +108,25 @@ def cmd_train(args) -> int:
     return 130 if result.get("cancelled") else 0
 
 
+def _tta(args):
+    """TTAOptions from --tta-flip / --tta-scales (ConfigError for bad scales)."""
+    from core.tta import TTAOptions, parse_scales
+
+    scales = parse_scales(args.tta_scales) if args.tta_scales else (1.0,)
+    return TTAOptions(flip=bool(args.tta_flip), scales=scales)
+
+
 def cmd_eval(args) -> int:
     from core.cli.progress import progress_bar
     from core.data.source import open_dataset
     from core.evaluate import evaluate
 
     source = open_dataset(args.data, args.format)
-    res = evaluate(args.checkpoint, source, args.split, device=args.device, progress=progress_bar("eval"))
+    tta = _tta(args)
+    res = evaluate(args.checkpoint, source, args.split, device=args.device, progress=progress_bar("eval"),
+                   tta=tta)
+    if tta.enabled:
+        print(f"test-time augmentation: flip={tta.flip}, scales={list(tta.scales)} ({tta.views} views per image)")
     s = res.scores
     print(f"{args.split}: {len(res.names)} images, mIoU {s.miou:.4f}, pixel acc {s.pixel_acc:.4f}, "
           f"mean class acc {s.mean_class_acc:.4f}")
@@ -143,7 +155,7 @@ def cmd_predict(args) -> int:
         raise DataError(f"{src}: no such image or folder")
     if not files:
         raise DataError(f"{src}: no images found")
-    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, tta=_tta(args))
     out = Path(args.out)
     (out / "overlay").mkdir(parents=True, exist_ok=True)
     bar = progress_bar("predict")

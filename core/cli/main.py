@@ -43,6 +43,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from RUNDIR/last.pt")
 
 
+def _tta_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tta-flip", action="store_true",
+                   help="test-time augmentation: also predict the mirrored image and average")
+    p.add_argument("--tta-scales", help="test-time augmentation: input scales to average, e.g. 0.75,1,1.25")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="roadseg", description="Road-scene semantic segmentation workbench.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,12 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="val")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the scores to this JSON file")
+    _tta_args(p)
 
     p = sub.add_parser("predict", help="write class-index masks and colour overlays")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--input", required=True, help="an image or a folder of images")
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto")
+    _tta_args(p)
 
     p = sub.add_parser("flops", help="GFLOPs and parameters of an architecture")
     p.add_argument("--arch", required=True)

@@ -26,6 +26,7 @@ from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinish
 from core.errors import ConfigError, RoadsegError
 from core.evaluate import Predictor, evaluate_model
 from core.flops import count_gflops, count_params, efficiency
+from core.losses import AuxLoss
 from core.optim import create_optimizer, create_scheduler
 from core.runs import write_summary
 
@@ -108,6 +109,8 @@ class Trainer:
             model = model.to(memory_format=torch.channels_last)
         model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: saved, evaluated
         loss_fn = setup.build_loss(cfg, source, weights).to(device)
+        if model.aux_weights:  # e.g. DDRNet: (main, [aux]) while training, main alone in eval
+            loss_fn = AuxLoss(loss_fn, model.aux_weights)
         optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
                                      cfg.momentum, cfg.nesterov)
         steps_per_epoch = len(loader)

@@ -41,11 +41,22 @@ class SegmentationNet(nn.Module):
                 return getattr(self.net, name)
         raise AttributeError(f"{type(self.net).__name__} has no encoder/backbone")
 
-    def forward(self, x: Tensor) -> Tensor:
+    @property
+    def aux_weights(self) -> tuple[float, ...]:
+        """Loss weight of each auxiliary head (empty for single-output models); the trainer wraps
+        its loss in `core.losses.AuxLoss` when this is non-empty."""
+        return tuple(getattr(self.net, "aux_weights", ()))
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, list[Tensor]]:
+        """Logits [B,C,H,W]; models with auxiliary heads return `(logits, [aux, ...])` in
+        training mode, each cropped the same way."""
         h, w = x.shape[-2:]
         out = self.net(pad_to_multiple(x, self.pad_multiple) if self.pad_multiple > 1 else x)
         if self.output_key is not None:
             out = out[self.output_key]
+        if isinstance(out, tuple):
+            main, aux = out
+            return main[..., :h, :w], [a[..., :h, :w] for a in aux]
         return out[..., :h, :w]
 
     def extra_repr(self) -> str:

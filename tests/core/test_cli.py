@@ -104,3 +104,11 @@ def test_preset_with_runs_trains_a_queue(synth_data, tmp_path, monkeypatch, caps
     assert "queue: 2 of 2 runs finished" in capsys.readouterr().out
     assert main(["train", "--preset", "no-such", "--data", str(synth_data), "--out", str(out)]) == 2
     assert "tiny-study" in capsys.readouterr().err
+
+
+def test_eval_with_test_time_augmentation(trained, synth_data, capsys):
+    assert main(["eval", "--checkpoint", str(trained / "best.pt"), "--data", str(synth_data),
+                 "--tta-flip", "--tta-scales", "0.75,1,1.25"]) == 0
+    assert "flip=True, scales=[0.75, 1.0, 1.25] (6 views per image)" in capsys.readouterr().out
+    assert main(["eval", "--checkpoint", str(trained / "best.pt"), "--data", str(synth_data),
+                 "--tta-scales", "big"]) == 2

@@ -155,3 +155,41 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="channels"):
         create_loss("ce", 4)(torch.randn(1, 5, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long))
     assert isinstance(create_loss(" CE+Dice ", 3), nn.Module)
+
+
+# ---- AuxLoss: deep supervision for models with auxiliary heads -----------------------------
+
+def test_aux_loss_sums_weighted_heads():
+    from core.losses import AuxLoss
+    logits, target, _ = random_case(seed=6)
+    aux1, aux2 = logits.roll(1, 1), 2 * logits
+    base = create_loss("ce", 5)
+    loss = AuxLoss(base, [0.4, 1.0])((logits, [aux1, aux2]), target)
+    expected = base(logits, target) + 0.4 * base(aux1, target) + base(aux2, target)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_aux_loss_plain_tensor_is_the_base_loss():
+    from core.losses import AuxLoss
+    logits, target, _ = random_case(seed=7)
+    base = create_loss("ce+dice", 5)
+    assert AuxLoss(base, [0.4])(logits, target).item() == pytest.approx(
+        base(logits, target).item(), rel=1e-6)
+
+
+def test_aux_loss_resizes_small_aux_logits_and_backprops():
+    from core.losses import AuxLoss
+    logits, target, _ = random_case(seed=8)
+    small = torch.randn(2, 5, 4, 4, requires_grad=True)
+    loss = AuxLoss(create_loss("ce", 5), (0.4,))((logits, [small]), target)
+    loss.backward()
+    assert torch.isfinite(loss) and small.grad.abs().sum() > 0
+
+
+def test_aux_loss_bad_arguments():
+    from core.losses import AuxLoss
+    logits, target, _ = random_case(seed=9)
+    with pytest.raises(ValueError, match="2 auxiliary outputs, but 1 weights"):
+        AuxLoss(create_loss("ce", 5), [0.4])((logits, [logits, logits]), target)
+    with pytest.raises(ConfigError, match="aux loss weights"):
+        AuxLoss(create_loss("ce", 5), [-1.0])

@@ -119,3 +119,21 @@ def test_queue_runs_each_config_and_survives_a_failure(synth_data, tmp_path):
     summaries = RunQueue(configs, [lambda e: isinstance(e, RunFailed) and failed.append(e)]).run()
     assert summaries[0]["loss"] == "ce" and summaries[1] is None and summaries[2]["loss"] == "dice"
     assert len(failed) == 1 and "no-such-arch" in failed[0].message
+
+
+def test_model_with_aux_head_trains_through_aux_loss(synth_data, tmp_path, monkeypatch):
+    """DDRNet returns (main, [aux]) while training; the Trainer wraps its loss in AuxLoss."""
+    from core import losses
+
+    seen = []
+    real = losses.AuxLoss.forward
+
+    def spy(self, out, y):
+        seen.append(isinstance(out, tuple))
+        return real(self, out, y)
+
+    monkeypatch.setattr(losses.AuxLoss, "forward", spy)
+    summary = Trainer(tiny(synth_data, tmp_path / "rt", arch="ddrnet23-slim", epochs=1)).run()
+    steps = len(open_dataset(synth_data).samples("train")) // 4
+    assert seen[:steps] == [True] * steps  # training steps see (main, [aux]); validation only main
+    assert summary["best_miou"] is not None

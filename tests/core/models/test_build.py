@@ -13,9 +13,10 @@ LIGHT = {"deeplabv3": "resnet18", "deeplabv3-tv": "mobilenet_v3_large"}
 def _fwd_bwd(model, size, classes=3):
     model.train()
     x = torch.randn(2, 3, *size, requires_grad=True)
-    y = model(x)
-    assert y.shape == (2, classes, *size)
-    y.square().mean().backward()
+    out = model(x)
+    y, aux = out if isinstance(out, tuple) else (out, [])  # (main, [aux]) for aux-head models
+    assert y.shape == (2, classes, *size) and all(a.shape == y.shape for a in aux)
+    (y.square().mean() + sum(a.square().mean() for a in aux)).backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None for g in grads[:1] + grads[-1:])  # encoder start and head reached
@@ -24,7 +25,7 @@ def _fwd_bwd(model, size, classes=3):
 
 def test_registry_lists_every_arch():
     assert list_models() == ["baseline", "segformer", "unet", "deeplabv3", "deeplabv3plus",
-                             "fpn", "deeplabv3-tv"]
+                             "fpn", "deeplabv3-tv", "ddrnet23-slim"]
 
 
 @pytest.mark.parametrize("arch", list_models())

@@ -1,0 +1,98 @@
+"""Real-time network vs the UNet baseline on this CPU: GFLOPs, parameters and training throughput.
+
+The question behind it: in a fixed 60-minute CPU budget, how many more epochs does a cheaper
+network buy? Throughput is the model's own forward + loss + backward + Adam step in fp32 on
+random batches (data loading excluded: it is the same for every model), channels_last as the
+Trainer uses by default. The CPU may be shared, so the models run back to back, `--reps` times
+round-robin, and the table shows the median.
+
+    .venv/bin/python benchmarks/bench_realtime.py [--models unet:resnet18,ddrnet23-slim]
+                                                  [--size 360x480] [--batch 4] [--steps 5]
+                                                  [--warmup 2] [--reps 2]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import machine, table  # noqa: E402
+
+from core.config import parse_size  # noqa: E402
+from core.flops import count_gflops, count_params  # noqa: E402
+from core.losses import AuxLoss, create_loss  # noqa: E402
+from core.models.registry import create_model  # noqa: E402
+
+
+def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmup: int,
+                     num_classes: int = 11, aux_weights=()) -> float:
+    """Images per second over `steps` timed training steps after `warmup` untimed ones."""
+    model.train().to(memory_format=torch.channels_last)
+    loss_fn = create_loss("ce", num_classes)
+    if aux_weights:
+        loss_fn = AuxLoss(loss_fn, aux_weights)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, *size, generator=g).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, num_classes, (batch, *size), generator=g)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch * steps / (time.perf_counter() - t)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="unet:resnet18,ddrnet23-slim")
+    ap.add_argument("--size", default="360x480")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=2)
+    args = ap.parse_args(argv)
+    size = parse_size(args.size)
+    specs = [tuple(m.split(":")) if ":" in m else (m, None) for m in args.models.split(",")]
+    print(machine())
+    models, rows = {}, []
+    for arch, enc in specs:
+        torch.manual_seed(0)
+        m = create_model(arch, 11, enc)
+        models[(arch, enc)] = (m, count_gflops(m, size), count_params(m))
+    speeds = {k: [] for k in models}
+    for rep in range(args.reps):  # round-robin so CPU contention hits every model alike
+        for key, (m, _, _) in models.items():
+            ips = train_throughput(m, size, args.batch, args.steps, args.warmup,
+                                   aux_weights=m.aux_weights)
+            speeds[key].append(ips)
+            print(f"rep {rep + 1}: {key[0]}{'/' + key[1] if key[1] else ''}: {ips:.3f} img/s",
+                  flush=True)
+    base = statistics.median(next(iter(speeds.values())))
+    for (arch, enc), (m, gf, params) in models.items():
+        med = statistics.median(speeds[(arch, enc)])
+        rows.append([f"{arch}{'/' + enc if enc else ''}", f"{gf:.2f}", f"{params / 1e6:.2f}",
+                     " ".join(f"{s:.2f}" for s in speeds[(arch, enc)]), f"{med:.2f}",
+                     f"{med / base:.2f}x"])
+    print(f"\nfp32 training, batch {args.batch}, {size[0]}x{size[1]}, {args.steps} steps after "
+          f"{args.warmup} warm-up, median of {args.reps} round-robin reps; GFLOPs forward "
+          "(eval, main path), multiply-add = 2")
+    print(table(["model", "GFLOPs", "params M", "img/s per rep", "img/s median", "vs first"],
+                rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
