@@ -64,7 +64,7 @@ class TrainConfig:
     # execution
     device: str = "auto"
     precision: str = "auto"
-    channels_last: bool = True
+    channels_last: bool | None = None  # None: on CUDA only (slower on AVX2 CPUs, benchmarks/RESULTS.md)
     workers: int = 0
     seed: int = 0
     deterministic: bool = False

@@ -18,7 +18,7 @@ from core.classes import IGNORE_INDEX, ClassSchema
 from core.config import TrainConfig
 from core.data.augment import build_transform
 from core.data.source import DataSource
-from core.device import autocast_dtype, resolve_device, resolve_precision
+from core.device import autocast_dtype, resolve_device, resolve_precision, use_channels_last
 from core.engine.checkpoint import load_checkpoint
 from core.errors import CheckpointError
 from core.metrics import ConfusionMatrix, Scores, compute_scores
@@ -92,7 +92,7 @@ class Predictor:
             raise CheckpointError(f"{path}: weights do not fit a {cfg.arch} model ({str(e).splitlines()[0]})") from None
         dev = resolve_device(device)
         return cls(model, schema, cfg.image_size, dev, resolve_precision(precision, dev), cfg,
-                   channels_last=cfg.channels_last and dev.type != "mps", tta=tta)
+                   channels_last=use_channels_last(cfg.channels_last, dev), tta=tta)
 
     def _batch(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         x = torch.stack([self._transform(image=img)["image"] for img in images]).to(self.device)

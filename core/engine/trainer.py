@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from core.config import TrainConfig
-from core.device import autocast_dtype, resolve_precision
+from core.device import autocast_dtype, resolve_precision, use_channels_last
 from core.engine import distributed, setup
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
@@ -92,7 +92,7 @@ class Trainer:
         device_label = f"{device} x{ddp.world_size}" if ddp.enabled else str(device)
         precision = resolve_precision(cfg.precision, device)
         amp_dtype = autocast_dtype(precision)
-        channels_last = cfg.channels_last and device.type != "mps"
+        channels_last = use_channels_last(cfg.channels_last, device)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = not cfg.deterministic
 
