@@ -9,7 +9,9 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from guiapp.workers.runner import WorkerRunner
 
 
 class EvalWorker(QObject):
@@ -65,45 +67,19 @@ class EvalWorker(QObject):
         self.over.emit()
 
 
-class EvalRunner(QObject):
-    """Owns at most one EvalWorker and its QThread. ``done`` fires on the UI thread once the
-    thread has really ended (after the worker's own signals)."""
+class EvalRunner(WorkerRunner):
+    """Owns at most one EvalWorker and its QThread. ``done`` (an alias of ``finished``) fires on
+    the UI thread once the thread has really ended (after the worker's own signals)."""
 
     done = Signal()
+    busy_message = "an evaluation is already running"
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.thread: QThread | None = None
-        self.worker: EvalWorker | None = None
-
-    def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        self.finished.connect(self.done)
 
     def start(self, checkpoint, source, split: str, connect=None,
               evaluate_fn=None) -> EvalWorker:
         """Start evaluating; ``connect(worker)`` wires signals before the thread starts."""
-        if self.is_running():
-            raise RuntimeError("an evaluation is already running")
-        thread = QThread()
-        thread.setObjectName("roadseg-eval")
         worker = EvalWorker(checkpoint, source, split, evaluate_fn)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.over.connect(thread.quit)
-        thread.finished.connect(self.done)
-        if connect is not None:
-            connect(worker)
-        self.thread, self.worker = thread, worker
-        thread.start()
-        return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def wait(self, timeout_ms: int = 30000) -> bool:
-        """Cancel and join (view closing): no thread may outlive the QApplication."""
-        if not self.is_running():
-            return True
-        self.cancel()
-        return self.thread.wait(timeout_ms)
+        return self._launch(worker, "roadseg-eval", worker.over, connect)

@@ -12,7 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from guiapp.workers.runner import WorkerRunner
 
 from guiapp.workers.train_worker import unique_run_dir
 
@@ -116,48 +118,23 @@ class TorchrunWorker(QObject):
         return TorchrunRun(cfg, self.nproc)
 
 
-class TorchrunRunner(QObject):
+class TorchrunRunner(WorkerRunner):
     """TrainRunner's interface (start / cancel / wait / is_running / finished / worker) for
     torchrun runs, so the train view can hold either."""
 
-    finished = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.thread: QThread | None = None
-        self.worker: TorchrunWorker | None = None
-
-    def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+    busy_message = "a training run is already in progress"
 
     def start(self, configs: list, runs_root, nproc: int, connect=None, run_factory=None,
               poll_s: float = 0.5) -> TorchrunWorker:
         if self.is_running():
-            raise RuntimeError("a training run is already in progress")
+            raise RuntimeError(self.busy_message)
         Path(runs_root).mkdir(parents=True, exist_ok=True)
-        thread = QThread()
-        thread.setObjectName("roadseg-torchrun")
         worker = TorchrunWorker(configs, runs_root, nproc, run_factory, poll_s)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.all_done.connect(thread.quit, Qt.ConnectionType.DirectConnection)  # quits even while the UI thread waits
-        thread.finished.connect(self.finished)
-        if connect is not None:
-            connect(worker)
-        self.thread, self.worker = thread, worker
-        thread.start()
-        return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        return self._launch(worker, "roadseg-torchrun", worker.all_done, connect)
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Cancel and join (window closing); SIGKILL the processes if they outlast the timeout."""
-        if not self.is_running():
-            return True
-        self.cancel()
-        if self.thread.wait(timeout_ms):
+        if super().wait(timeout_ms):
             return True
         self.worker.kill()
         return self.thread.wait(15000)

@@ -12,7 +12,9 @@ import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from guiapp.workers.runner import WorkerRunner
 
 
 def run_name(cfg, when: float | None = None) -> str:
@@ -121,46 +123,15 @@ class TrainWorker(QObject):
         return Trainer(cfg, listeners=[listener])
 
 
-class TrainRunner(QObject):
-    """Owns one TrainWorker and its QThread; the view keeps a single runner alive.
-    `finished` fires on the UI thread once the training thread has really ended."""
+class TrainRunner(WorkerRunner):
+    """Owns one TrainWorker and its QThread; the view keeps a single runner alive."""
 
-    finished = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.thread: QThread | None = None
-        self.worker: TrainWorker | None = None
-
-    def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+    busy_message = "a training run is already in progress"
 
     def start(self, configs: list, runs_root, connect=None, trainer_factory=None) -> TrainWorker:
         """Start training `configs`; `connect(worker)` wires signals before the thread starts."""
         if self.is_running():
-            raise RuntimeError("a training run is already in progress")
+            raise RuntimeError(self.busy_message)
         Path(runs_root).mkdir(parents=True, exist_ok=True)
-        thread = QThread()
-        thread.setObjectName("roadseg-train")
         worker = TrainWorker(configs, runs_root, trainer_factory)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # direct: quit must not wait for a UI thread that may be blocked in wait()
-        worker.all_done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self.finished)
-        if connect is not None:
-            connect(worker)
-        self.thread, self.worker = thread, worker
-        thread.start()
-        return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def wait(self, timeout_ms: int = 30000) -> bool:
-        """Cancel and join (window closing): no thread may outlive the QApplication."""
-        if not self.is_running():
-            return True
-        self.cancel()
-        return self.thread.wait(timeout_ms)
+        return self._launch(worker, "roadseg-train", worker.all_done, connect)

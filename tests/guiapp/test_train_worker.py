@@ -108,3 +108,29 @@ def test_cancel_stops_the_queue(qtbot, tmp_path):
         runner.cancel()
     assert ended == [(0, "cancelled")]  # the second run never starts
     assert not runner.is_running()
+
+
+class BlockingTrainer(FakeTrainer):
+    """Runs until cancelled, like a long training."""
+
+    def run(self):
+        import time
+
+        while not self.cancelled:
+            time.sleep(0.01)
+        self._emit(RunFinished(self.cfg.out, {}, True))
+        return {}
+
+
+def test_wait_from_the_ui_thread_joins_a_running_worker(qtbot, tmp_path):
+    """Closing the window blocks the UI thread in wait(): the thread must still quit (the quit is
+    a direct connection; a queued one would never be delivered and wait() would time out)."""
+    import time
+
+    runner = TrainRunner()
+    runner.start([TrainConfig(arch="baseline")], tmp_path / "runs",
+                 trainer_factory=lambda cfg, listeners: BlockingTrainer(cfg, listeners))
+    qtbot.waitUntil(runner.is_running, timeout=5000)
+    t = time.perf_counter()
+    assert runner.wait(5000) is True
+    assert time.perf_counter() - t < 2.0 and not runner.is_running()

@@ -1,0 +1,53 @@
+"""One long-running worker QObject in its own QThread: start, cancel, wait, is_running.
+
+Shared by the training, torchrun and evaluation runners so they agree on the one subtle rule:
+the worker's "all done" signal quits the thread with a *direct* connection, because a window
+that is closing blocks the UI thread in `wait()` and a queued quit would never be delivered.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+
+class WorkerRunner(QObject):
+    """Owns at most one worker and its thread. `finished` fires on the UI thread once the thread
+    has really ended (after the worker's own signals)."""
+
+    finished = Signal()
+    busy_message = "a job is already running"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.thread: QThread | None = None
+        self.worker: QObject | None = None
+
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def _launch(self, worker: QObject, name: str, done_signal, connect=None) -> QObject:
+        """Move `worker` (with a `run` slot) to a new thread named `name` and start it;
+        `connect(worker)` wires the caller's signals before the thread starts."""
+        if self.is_running():
+            raise RuntimeError(self.busy_message)
+        thread = QThread()
+        thread.setObjectName(name)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        done_signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self.finished)
+        if connect is not None:
+            connect(worker)
+        self.thread, self.worker = thread, worker
+        thread.start()
+        return worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and join (window closing): no thread may outlive the QApplication."""
+        if not self.is_running():
+            return True
+        self.cancel()
+        return self.thread.wait(timeout_ms)
