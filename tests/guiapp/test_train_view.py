@@ -218,7 +218,8 @@ def test_runs_queued_during_training_follow_and_running_ones_stay(qtbot, view, e
     view.form.optimizer.setCurrentText("sgd")
     view.add_to_queue()
     gate.set()
-    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running(), timeout=10000)
+    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running() and view.start_btn.isEnabled(),
+                    timeout=10000)
     assert [s for _, s in view.queue.entries] == ["done", "done"]
     assert not errors
 
@@ -268,7 +269,8 @@ def test_torchrun_run_is_drawn_and_stop_reaches_it(qtbot, view, errors):
     view.start()
     assert view.is_running() and view._active is view.torchrun_runner
     assert not view.procs.isEnabled()
-    qtbot.waitUntil(lambda: bool(finished) and not view.is_running(), timeout=10000)
+    qtbot.waitUntil(lambda: bool(finished) and not view.is_running() and view.procs.isEnabled(),
+                    timeout=10000)  # the queued "thread finished" handler re-enables the form
     assert made[0].nproc == 2 and view.curves.point_counts()["epochs"] == 1
     assert view.queue.entries[0][1] == "done" and view.procs.isEnabled()
 
@@ -278,7 +280,8 @@ def test_torchrun_run_is_drawn_and_stop_reaches_it(qtbot, view, errors):
     qtbot.waitUntil(lambda: "ETA" in view.status.text(), timeout=5000)
     assert "img/s" not in view.status.text()
     view.stop_btn.click()
-    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running(), timeout=10000)
+    qtbot.waitUntil(lambda: len(finished) == 2 and not view.is_running() and view.start_btn.isEnabled(),
+                    timeout=10000)
     assert made[-1].stop_requested and view.queue.entries[-1][1] == "cancelled"
     assert "Cancelled" in view.status.text() and view.start_btn.isEnabled()
     assert not errors
