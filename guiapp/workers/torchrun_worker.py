@@ -8,69 +8,35 @@ stay inside the worker processes: one StepDone arrives per epoch.
 """
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
-
-from guiapp.workers.runner import WorkerRunner
-
+from guiapp.workers.runner import QueueWorker, WorkerRunner
 from guiapp.workers.train_worker import unique_run_dir
 
 
-class TorchrunWorker(QObject):
-    """Runs `configs` in turn, each on `nproc` processes. Signals as TrainWorker:
-        run_started(int index, str run_dir), event(object), run_ended(int index, str status, str run_dir)
-        (status: done | cancelled | failed), failed(str run_dir, str message, str traceback), all_done()
-    """
-
-    run_started = Signal(int, str)
-    event = Signal(object)
-    run_ended = Signal(int, str, str)
-    failed = Signal(str, str, str)
-    all_done = Signal()
+class TorchrunWorker(QueueWorker):
+    """Runs `configs` in turn, each on `nproc` processes (signals: see QueueWorker)."""
 
     def __init__(self, configs: list, runs_root: str | Path, nproc: int, run_factory=None,
                  poll_s: float = 0.5):
-        super().__init__()
-        self.configs = list(configs)
-        self.runs_root = Path(runs_root)
+        super().__init__(configs, runs_root)
         self.nproc = int(nproc)
         self.poll_s = poll_s
         self._factory = run_factory
-        self._lock = threading.Lock()
-        self._run = None
-        self._stop = False
 
-    def cancel(self) -> None:
-        """Stop the current run (SIGINT to torchrun: every rank stops after its step, last.pt
-        kept; SIGKILL to the whole group if it does not end in time) and skip the rest."""
-        with self._lock:
-            self._stop = True
-            run = self._run
-        if run is not None:
-            run.request_stop()
+    def _stop_run(self, run) -> None:
+        """SIGINT to torchrun: every rank stops after its step, last.pt kept (SIGKILL to the
+        whole group if it does not end in time)."""
+        run.request_stop()
 
     def kill(self) -> None:
         """End the current run's processes now (window closing and the run will not stop)."""
         with self._lock:
             self._stop = True
-            run = self._run
+            run = self._current
         if run is not None:
             run.kill()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop
-
-    @Slot()
-    def run(self) -> None:
-        for i, cfg in enumerate(self.configs):
-            if self._stop:
-                break
-            self._run_one(i, cfg)
-        self.all_done.emit()
 
     def _run_one(self, index: int, cfg) -> None:
         from core.engine.events import RunFailed, RunFinished
@@ -82,11 +48,8 @@ class TorchrunWorker(QObject):
         run = None
         try:
             run = self._make_run(cfg)
-            with self._lock:
-                self._run = run
             run.start()
-            if self._stop:
-                run.request_stop()
+            self._set_current(run)
             while not run.done:
                 for ev in run.poll():
                     if isinstance(ev, RunFinished):
@@ -104,8 +67,7 @@ class TorchrunWorker(QObject):
             if run is not None:
                 run.kill()
         finally:
-            with self._lock:
-                self._run = None
+            self._set_current(None)
             if run is not None:
                 run.cleanup()
         self.run_ended.emit(index, status, str(run_dir))

@@ -7,14 +7,11 @@ holds no training logic: it names the run folder, calls `Trainer.run()`, and for
 from __future__ import annotations
 
 import re
-import threading
 import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
-
-from guiapp.workers.runner import WorkerRunner
+from guiapp.workers.runner import QueueWorker, WorkerRunner
 
 
 def run_name(cfg, when: float | None = None) -> str:
@@ -35,49 +32,15 @@ def unique_run_dir(root: str | Path, cfg, when: float | None = None) -> Path:
     return path
 
 
-class TrainWorker(QObject):
-    """Runs `configs` in turn. Signals:
-        run_started(int index, str run_dir)   -- before each Trainer starts
-        event(object)                          -- every core event (RunStarted, StepDone, …)
-        run_ended(int index, str status, str run_dir)   status: done | cancelled | failed
-        failed(str run_dir, str message, str traceback)  -- RunFailed event or an exception
-        all_done()                             -- the queue is over (finished or stopped)
-    """
-
-    run_started = Signal(int, str)
-    event = Signal(object)
-    run_ended = Signal(int, str, str)
-    failed = Signal(str, str, str)
-    all_done = Signal()
+class TrainWorker(QueueWorker):
+    """Runs `configs` in turn with core Trainers in this thread (signals: see QueueWorker)."""
 
     def __init__(self, configs: list, runs_root: str | Path, trainer_factory=None):
-        super().__init__()
-        self.configs = list(configs)
-        self.runs_root = Path(runs_root)
+        super().__init__(configs, runs_root)
         self._factory = trainer_factory
-        self._lock = threading.Lock()
-        self._trainer = None
-        self._stop = False
 
-    def cancel(self) -> None:
-        """Stop the current run within a step (last.pt kept) and skip the rest. Thread-safe."""
-        with self._lock:
-            self._stop = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.cancel()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop
-
-    @Slot()
-    def run(self) -> None:
-        for i, cfg in enumerate(self.configs):
-            if self._stop:
-                break
-            self._run_one(i, cfg)
-        self.all_done.emit()
+    def _stop_run(self, trainer) -> None:
+        trainer.cancel()
 
     def _run_one(self, index: int, cfg) -> None:
         from core.engine.events import RunFailed, RunFinished
@@ -99,11 +62,7 @@ class TrainWorker(QObject):
         self.run_started.emit(index, str(run_dir))
         try:
             trainer = self._make_trainer(cfg, listener)
-            with self._lock:
-                self._trainer = trainer
-                stop = self._stop
-            if stop:
-                trainer.cancel()
+            self._set_current(trainer)
             trainer.run()
         except Exception as exc:  # noqa: BLE001 - every failure goes to the UI as a dialog
             outcome["status"] = "failed"
@@ -111,8 +70,7 @@ class TrainWorker(QObject):
                 self.failed.emit(outcome["dir"], str(exc) or type(exc).__name__,
                                  traceback.format_exc())
         finally:
-            with self._lock:
-                self._trainer = None
+            self._set_current(None)
         self.run_ended.emit(index, outcome["status"], outcome["dir"])
 
     def _make_trainer(self, cfg, listener):
