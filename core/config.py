@@ -39,6 +39,8 @@ class TrainConfig:
     train_split: str = "train"
     val_split: str = "val"
     image_size: tuple[int, int] = (360, 480)
+    crop_size: tuple[int, int] | None = None  # train on random crops of this size (None: whole image)
+    holdout: str = ""  # file-name prefixes (e.g. "0006R0") moved from train into a "holdout" split
     augment: str = "light"
     class_weights: str = "none"
     # model
@@ -75,6 +77,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.image_size = parse_size(self.image_size)
+        if self.crop_size is not None:
+            self.crop_size = parse_size(self.crop_size)
         for key in ("epochs", "batch_size"):
             if int(getattr(self, key)) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
@@ -93,6 +97,8 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["image_size"] = list(self.image_size)
+        if self.crop_size is not None:
+            d["crop_size"] = list(self.crop_size)
         return d
 
     @classmethod

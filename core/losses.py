@@ -32,9 +32,11 @@ from torch import nn
 
 from core.errors import ConfigError
 
-LOSSES = ("ce", "wce", "dice", "focal", "ce+dice")
+LOSSES = ("ce", "wce", "dice", "focal", "ce+dice", "ohem", "ohem+dice")
 
 FOCAL_GAMMA = 2.0
+OHEM_THRESH = 0.7  # a pixel is "hard" while its true-class probability is below this
+OHEM_MIN_KEPT = 1 / 16  # ...but never fewer than this fraction of the valid pixels
 
 
 def _as_weights(class_weights, num_classes: int) -> torch.Tensor | None:
@@ -124,6 +126,32 @@ class FocalLoss(_PixelLoss):
         return self._mean(ce, valid, target)
 
 
+class OhemCE(_PixelLoss):
+    """Online hard example mining CE (BiSeNet/DDRNet/PIDNet): average CE over the pixels whose
+    true-class probability is below `thresh`, and at least the `min_kept` fraction of valid pixels
+    with the highest loss. Easy road and sky pixels stop dominating the gradient, so thin and rare
+    classes get more of it without hand-set class weights."""
+
+    def __init__(self, num_classes, ignore_index=255, class_weights=None, thresh=OHEM_THRESH,
+                 min_kept=OHEM_MIN_KEPT):
+        super().__init__(num_classes, ignore_index, class_weights)
+        if not 0.0 < thresh <= 1.0 or not 0.0 < min_kept <= 1.0:
+            raise ConfigError(f"ohem: thresh and min_kept must be in (0, 1], got {thresh}, {min_kept}")
+        self.thresh, self.min_kept = float(thresh), float(min_kept)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ce, valid, target = self._pixel_ce(logits, target)
+        n_valid = int(valid.sum())
+        if n_valid == 0:
+            return ce.sum() * 0.0
+        hard = valid & (ce > -np.log(self.thresh))  # p_true < thresh  <=>  CE > -log(thresh)
+        k = max(1, int(np.ceil(self.min_kept * n_valid)))
+        if int(hard.sum()) < k:  # too few hard pixels: keep the k with the highest loss
+            kth = torch.topk(torch.where(valid, ce, -1.0).flatten(), k).values[-1]
+            hard = valid & (ce >= kth)
+        return self._mean(ce * hard, hard, target)
+
+
 class Dice(nn.Module):
     """SMP multiclass soft Dice loss (1 - Dice), void pixels masked out; logits cast to float32."""
 
@@ -199,5 +227,8 @@ def create_loss(name: str, num_classes: int, ignore_index: int = 255,
         return FocalLoss(num_classes, ignore_index, class_weights)
     if key == "dice":
         return Dice(num_classes, ignore_index, class_weights)
-    return SumLoss([CrossEntropy(num_classes, ignore_index, class_weights),
+    if key == "ohem":
+        return OhemCE(num_classes, ignore_index, class_weights)
+    first = OhemCE if key == "ohem+dice" else CrossEntropy
+    return SumLoss([first(num_classes, ignore_index, class_weights),
                     Dice(num_classes, ignore_index, class_weights)])

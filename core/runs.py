@@ -41,7 +41,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, scores: dict, gflops: float,
                   params: int, efficiency, train_seconds: float, images_per_s: float, device: str,
-                  precision: str, cancelled: bool) -> dict:
+                  precision: str, cancelled: bool, holdout: dict | None = None) -> dict:
     """Write `summary.json`: the run's best numbers and the choices that produced them."""
     summary = {
         "name": cfg.display_name,
@@ -55,6 +55,8 @@ def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, sco
         "gflops": gflops, "params": params, "efficiency": efficiency,
         "train_seconds": train_seconds, "images_per_s": images_per_s,
         "device": device, "precision": precision, "cancelled": cancelled,
+        "crop_size": list(cfg.crop_size) if cfg.crop_size else None,
+        "holdout": holdout,
         "miou_definition": "one confusion matrix over the val split at full mask resolution, void "
                            "ignored; IoU = TP/(TP+FP+FN); mean over classes in GT or prediction",
     }

@@ -7,30 +7,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from core.config import TrainConfig, parse_size
 from core.errors import ConfigError, DataError, RoadsegError
+from core.presets import PRESETS_DIR, expand_runs, load_preset
 
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
 
 # argparse dest -> TrainConfig field, for flags whose names differ only by dashes
 _OVERRIDES = ("data", "format", "arch", "encoder", "loss", "optimizer", "schedule", "lr", "weight_decay",
-              "warmup_epochs", "batch_size", "epochs", "image_size", "augment", "class_weights", "dropout",
-              "output_stride", "skip", "norm", "pretrained", "weights_path", "device", "precision",
-              "workers", "seed", "out")
-
-
-def load_preset(name: str) -> dict:
-    """A preset's config values (resources/presets/NAME.yaml); `runs` lists queue several runs."""
-    path = PRESETS_DIR / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
-        raise ConfigError(f"unknown preset {name!r} (known: {', '.join(known) or 'none'})")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a preset must be a mapping")
-    return data
+              "warmup_epochs", "batch_size", "epochs", "image_size", "crop_size", "holdout", "augment",
+              "class_weights", "dropout", "output_stride", "skip", "norm", "pretrained", "weights_path",
+              "device", "precision", "workers", "seed", "out")
 
 
 def configs_from_args(args) -> list[TrainConfig]:
@@ -39,7 +26,7 @@ def configs_from_args(args) -> list[TrainConfig]:
     A preset with a `runs:` list gives one config per entry (the entry's values over the shared
     ones), each written to `--out/<name>`: a queue, as the report's comparison needs.
     """
-    preset = load_preset(args.preset) if args.preset else {}
+    preset = load_preset(args.preset, PRESETS_DIR) if args.preset else {}
     entries = preset.pop("runs", None)
     values: dict = dict(preset)
     if args.config:
@@ -51,13 +38,7 @@ def configs_from_args(args) -> list[TrainConfig]:
     for key, flag in (("data", "--data"), ("out", "--out")) + (() if entries else (("arch", "--arch"),)):
         if not values.get(key):
             raise ConfigError(f"{flag} is required (on the command line, in --config or in --preset)")
-    if not entries:
-        return [TrainConfig.from_dict(values)]
-    configs = []
-    for entry in entries:
-        cfg = TrainConfig.from_dict({**values, **entry})
-        configs.append(cfg.replace(out=str(Path(values["out"]) / cfg.display_name)))
-    return configs
+    return expand_runs(values, entries)
 
 
 def cmd_train(args) -> int:
@@ -75,7 +56,7 @@ def cmd_train(args) -> int:
         runner = RunQueue(configs, [TrainPrinter()])
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop after this step with last.pt saved
-        print("\nstopping after this step (Ctrl+C again to abort)…", file=sys.stderr)
+        print("\nstopping… (Ctrl+C again to abort)", file=sys.stderr)
         runner.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -122,6 +103,8 @@ def cmd_eval(args) -> int:
     from core.evaluate import evaluate
 
     source = open_dataset(args.data, args.format)
+    if args.holdout:
+        source = source.hold_out(args.holdout)
     tta = _tta(args)
     res = evaluate(args.checkpoint, source, args.split, device=args.device, progress=progress_bar("eval"),
                    tta=tta)

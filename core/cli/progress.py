@@ -58,6 +58,10 @@ class TrainPrinter:
             best = "n/a" if s.get("best_miou") is None else f"{s['best_miou']:.4f} (epoch {s['best_epoch']})"
             print(f"{state}: best val mIoU {best}, {s['train_seconds']:.0f} s training, "
                   f"{s['images_per_s']:.2f} img/s", file=self.out, flush=True)
+            held = s.get("holdout")
+            if held and held.get("miou") is not None:
+                print(f"held-out {held['prefixes']} ({held['images']} images, best checkpoint): "
+                      f"mIoU {held['miou']:.4f}", file=self.out, flush=True)
         elif isinstance(ev, RunFailed):
             self._close()
 

@@ -32,11 +32,16 @@ def _light(h: int, w: int) -> list:
     ]
 
 
+def _crop(h: int, w: int) -> list:
+    """A random h x w window; padded with void first where the image is smaller."""
+    return [A.PadIfNeeded(h, w, border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=IGNORE_INDEX),
+            A.RandomCrop(h, w)]
+
+
 def _strong(h: int, w: int) -> list:
     return [
         A.RandomScale(scale_limit=(-0.5, 1.0), p=1.0),  # factor 0.5 .. 2.0
-        A.PadIfNeeded(h, w, border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=IGNORE_INDEX),
-        A.RandomCrop(h, w),
+        *_crop(h, w),
         A.HorizontalFlip(p=0.5),
         A.Rotate(limit=10, border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=IGNORE_INDEX, p=0.5),
         A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.05, p=0.8),
@@ -52,11 +57,14 @@ _PRESETS = {"none": lambda h, w: [], "light": _light, "strong": _strong}
 
 
 def build_transform(preset: str, image_size: tuple[int, int], train: bool = True,
-                    seed: int | None = None) -> A.Compose:
+                    seed: int | None = None, crop_size: tuple[int, int] | None = None) -> A.Compose:
     """Resize (+ preset augmentations when train) + ImageNet normalisation + ToTensorV2.
 
     The evaluation transform (train=False) is the resize only, whatever the preset.
     `seed` makes the random draws repeatable (albumentations' own generator).
+    `crop_size` (train only) makes every training sample a random crop of that size: `strong`
+    crops after its random scaling, the others crop last. A fully convolutional network trained
+    on crops predicts whole images, and a smaller crop buys more steps in the same time.
     """
     if preset not in _PRESETS:
         raise ConfigError(
@@ -65,6 +73,9 @@ def build_transform(preset: str, image_size: tuple[int, int], train: bool = True
     h, w = (int(v) for v in image_size)
     steps = [resize_transform((h, w))]
     if train:
-        steps += _PRESETS[preset](h, w)
+        ch, cw = (int(v) for v in crop_size) if crop_size is not None else (h, w)
+        steps += _PRESETS[preset](ch, cw)
+        if crop_size is not None and preset != "strong":
+            steps += _crop(ch, cw)
     steps += [A.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD), ToTensorV2()]
     return A.Compose(steps, seed=seed)

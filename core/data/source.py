@@ -5,7 +5,8 @@ the format object behind a DataSource translates to and from the files' own enco
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +55,31 @@ class DataSource:
             raise DataError(
                 f"{self.root}: no split {split!r} (available: {', '.join(self._splits) or 'none'})"
             ) from None
+
+    def hold_out(self, prefixes: str | Sequence[str], from_split: str = "train",
+                 into: str = "holdout") -> "DataSource":
+        """A copy whose `from_split` loses the samples whose file names start with one of
+        `prefixes` and whose new split `into` holds them. CamVid names carry the video sequence
+        (``0006R0_f01230``), so this checks a recipe on a street it never trained on."""
+        if isinstance(prefixes, str):
+            prefixes = [p.strip() for p in prefixes.split(",")]
+        prefixes = tuple(p for p in prefixes if p)
+        if not prefixes:
+            raise DataError("hold-out: give at least one file-name prefix (e.g. 0006R0)")
+        if into in self._splits:
+            raise DataError(f"{self.root}: hold-out split {into!r} already exists")
+        source = self.samples(from_split)
+        held = [dataclasses.replace(s, split=into) for s in source if s.name.startswith(prefixes)]
+        kept = [s for s in source if not s.name.startswith(prefixes)]
+        if not held:
+            raise DataError(f"{self.root}: no {from_split!r} image name starts with "
+                            f"{' or '.join(prefixes)}")
+        if not kept:
+            raise DataError(f"{self.root}: holding out {' and '.join(prefixes)} leaves "
+                            f"the {from_split!r} split empty")
+        splits = dict(self._splits)
+        splits[from_split], splits[into] = kept, held
+        return DataSource(self.root, self._fmt, self.schema, splits)
 
     def read_image(self, sample: Sample) -> np.ndarray:
         return io.read_image(sample.image)

@@ -21,7 +21,8 @@ from core.data.source import DataSource, Sample
 
 class SegmentationDataset(Dataset):
     def __init__(self, source: DataSource, split: str, image_size: tuple[int, int] = (360, 480),
-                 augment: str = "none", train: bool = True, cache: bool = True):
+                 augment: str = "none", train: bool = True, cache: bool = True,
+                 crop_size: tuple[int, int] | None = None):
         self.source = source
         self.split = split
         self.samples: list[Sample] = source.samples(split)
@@ -29,7 +30,8 @@ class SegmentationDataset(Dataset):
         self.augment = augment
         self.train = train
         self.cache = cache
-        build_transform(augment, self.image_size, train)  # fail early on a bad preset
+        self.crop_size = crop_size
+        build_transform(augment, self.image_size, train, crop_size=crop_size)  # fail early on a bad preset
         self._cached: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._transform = None
         self._transform_pid: int | None = None
@@ -68,7 +70,8 @@ class SegmentationDataset(Dataset):
         # Rebuilt in every new process (spawned or forked worker) with that process's seed.
         if self._transform is None or self._transform_pid != os.getpid():
             seed = torch.initial_seed() % 2**32
-            self._transform = build_transform(self.augment, self.image_size, self.train, seed=seed)
+            self._transform = build_transform(self.augment, self.image_size, self.train, seed=seed,
+                                              crop_size=self.crop_size)
             self._transform_pid = os.getpid()
         return self._transform
 

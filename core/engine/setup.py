@@ -49,7 +49,10 @@ def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = T
 def open_source(cfg: TrainConfig) -> DataSource:
     if not cfg.data:
         raise ConfigError("no dataset given (--data DIR)")
-    return open_dataset(cfg.data, cfg.format)
+    source = open_dataset(cfg.data, cfg.format)
+    if cfg.holdout:
+        source = source.hold_out(cfg.holdout, from_split=cfg.train_split)
+    return source
 
 
 def class_weight_tensor(cfg: TrainConfig, source: DataSource) -> torch.Tensor | None:
@@ -81,7 +84,7 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
     `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler)."""
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
-                             train=True, cache=True)
+                             train=True, cache=True, crop_size=cfg.crop_size)
     if len(ds) < cfg.batch_size:
         raise ConfigError(
             f"the '{cfg.train_split}' split has {len(ds)} images, fewer than the batch size {cfg.batch_size}"

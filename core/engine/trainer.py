@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ from core.config import TrainConfig
 from core.device import autocast_dtype, resolve_precision, use_channels_last
 from core.engine import distributed, setup
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
+from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
 from core.errors import ConfigError, RoadsegError
@@ -54,7 +56,8 @@ class Trainer:
         self.listeners.append(fn)
 
     def cancel(self) -> None:
-        """Ask the run to stop after the current step (thread-safe)."""
+        """Ask the run to stop (thread-safe): inside the current step when training in one process
+        (the step is thrown away, see core.engine.interrupt), after it under torchrun."""
         self._cancel.set()
 
     @property
@@ -159,6 +162,8 @@ class Trainer:
         step_time_ema = None
         last_iou: dict = {}
         cancelled = False
+        # single process only: a rank leaving a step early would hang the others' all-reduce
+        interrupter = None if ddp.enabled else StepInterrupter(model, self._cancel.is_set)
         for epoch in range(start_epoch, cfg.epochs):
             net.train()
             generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
@@ -180,17 +185,28 @@ class Trainer:
                 y = y.to(device, non_blocking=True)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    out = net(x)
-                    loss = loss_fn(out, y)  # losses cast to float32 themselves
-                loss_value = ddp.mean(loss.detach())  # the same value (and verdict) on every rank
-                if not torch.isfinite(loss_value):
-                    raise NonFiniteLoss(
-                        f"the loss became {float(loss_value)} at epoch {epoch + 1}, step {epoch_step + 1}; "
-                        f"lower the learning rate (now {cfg.lr:g}). The best checkpoint is kept."
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
+                buffers = snapshot_buffers(model) if interrupter else None
+                try:
+                    with interrupter.armed() if interrupter else nullcontext():
+                        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                            out = net(x)
+                            loss = loss_fn(out, y)  # losses cast to float32 themselves
+                        loss_value = ddp.mean(loss.detach())  # the same value (and verdict) on every rank
+                        if not torch.isfinite(loss_value):
+                            raise NonFiniteLoss(
+                                f"the loss became {float(loss_value)} at epoch {epoch + 1}, step "
+                                f"{epoch_step + 1}; lower the learning rate (now {cfg.lr:g}). "
+                                "The best checkpoint is kept."
+                            )
+                        optimizer.zero_grad(set_to_none=True)
+                        scaler.scale(loss).backward()
+                except StepInterrupted:  # Stop mid-step: forget this step, save as if before it
+                    optimizer.zero_grad(set_to_none=True)
+                    restore_buffers(model, buffers)
+                    save_checkpoint(last_path, state(epoch, epoch_step))
+                    self._emit(CheckpointSaved(str(last_path), epoch, False))
+                    cancelled = True
+                    break
                 scaler.step(optimizer)
                 scaler.update()
                 scheduler.step()
@@ -242,6 +258,11 @@ class Trainer:
             self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
                                  is_best, seconds, lr))
 
+        if interrupter:
+            interrupter.remove()
+        holdout = None
+        if cfg.holdout and best_epoch > 0 and not cancelled:
+            holdout = self._score_holdout(model, predictor, source, best_path, cfg, ddp)
         summary = {"best_miou": best_miou if best_epoch > 0 else None, "best_epoch": best_epoch,
                    "cancelled": cancelled}  # what a non-zero rank returns
         if main:
@@ -250,11 +271,21 @@ class Trainer:
                 scores=last_iou, gflops=gflops, params=params,
                 efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
                 train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,
-                device=device_label, precision=precision, cancelled=cancelled,
+                device=device_label, precision=precision, cancelled=cancelled, holdout=holdout,
             )
         ddp.barrier()  # no rank leaves before rank 0's files are complete
         self._emit(RunFinished(str(self.run_dir), summary, cancelled))
         return summary
+
+    def _score_holdout(self, model, predictor, source, best_path: Path, cfg, ddp) -> dict:
+        """The best checkpoint's scores on the held-out sequence (a street never trained on)."""
+        ddp.barrier()  # rank 0 has written best.pt
+        model.load_state_dict(load_checkpoint(best_path, map_location="cpu")["model"])
+        res = evaluate_model(predictor, source, "holdout", batch_size=cfg.batch_size, per_image=False,
+                             cancel=self._cancel.is_set, shard=ddp.shard)
+        res = ddp.reduce_eval(res)
+        return {"prefixes": cfg.holdout, "images": len(source.samples("holdout")),
+                **res.scores.to_dict(list(source.schema.names))}
 
 
 def _truncate_metrics(path: Path, epochs_done: int) -> None:

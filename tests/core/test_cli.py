@@ -112,3 +112,21 @@ def test_eval_with_test_time_augmentation(trained, synth_data, capsys):
     assert "flip=True, scales=[0.75, 1.0, 1.25] (6 views per image)" in capsys.readouterr().out
     assert main(["eval", "--checkpoint", str(trained / "best.pt"), "--data", str(synth_data),
                  "--tta-scales", "big"]) == 2
+
+
+def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
+    out = tmp_path / "held"
+    assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "1", "--image-size",
+                 "32x48", "--crop-size", "24x32", "--holdout", "synth_00000,synth_00001", "--batch-size", "4",
+                 "--augment", "strong", "--loss", "ohem+dice", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["crop_size"] == [24, 32] and summary["loss"] == "ohem+dice"
+    held = summary["holdout"]
+    n_held = sum(n.startswith(("synth_00000", "synth_00001"))
+                 for n in (s.name for s in open_dataset(synth_data).samples("train")))
+    assert held["prefixes"] == "synth_00000,synth_00001" and held["images"] == n_held > 0
+    assert "held-out synth_00000,synth_00001" in capsys.readouterr().out
+    # eval --holdout scores the same split with the best checkpoint: the same number
+    assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "holdout",
+                 "--holdout", "synth_00000,synth_00001"]) == 0
+    assert f"mIoU {held['miou']:.4f}" in capsys.readouterr().out

@@ -193,3 +193,33 @@ def test_aux_loss_bad_arguments():
         AuxLoss(create_loss("ce", 5), [0.4])((logits, [logits, logits]), target)
     with pytest.raises(ConfigError, match="aux loss weights"):
         AuxLoss(create_loss("ce", 5), [-1.0])
+
+
+def test_ohem_keeps_only_hard_pixels():
+    # tiny(): CE per valid pixel = ln2 (p=.5), ln(4/3) (p=.75), ln4 (p=.25). Threshold 0.7 keeps
+    # the pixels with p_true < 0.7: the first and the third.
+    logits, target = tiny()
+    loss = create_loss("ohem", 2)(logits, target)
+    assert loss.item() == pytest.approx((math.log(2) + math.log(4)) / 2, rel=1e-6)
+
+
+def test_ohem_min_kept_takes_the_highest_losses():
+    from core.losses import OhemCE
+
+    logits, target = tiny()
+    # threshold 0.2: no pixel is that hard, so the ceil(0.5 * 3) = 2 worst are kept
+    loss = OhemCE(2, thresh=0.2, min_kept=0.5)(logits, target)
+    assert loss.item() == pytest.approx((math.log(2) + math.log(4)) / 2, rel=1e-6)
+    loss = OhemCE(2, thresh=0.2, min_kept=0.1)(logits, target)  # k = 1: the worst alone
+    assert loss.item() == pytest.approx(math.log(4), rel=1e-6)
+    assert OhemCE(2, thresh=1.0)(logits, target).item() == pytest.approx(
+        create_loss("ce", 2)(logits, target).item(), rel=1e-6)  # p < 1 everywhere: plain CE
+    with pytest.raises(ConfigError):
+        OhemCE(2, thresh=0.0)
+
+
+def test_ohem_plus_dice_is_the_sum():
+    logits, target, _ = random_case(4)
+    total = create_loss("ohem+dice", 5)(logits, target)
+    parts = create_loss("ohem", 5)(logits, target) + create_loss("dice", 5)(logits, target)
+    assert total.item() == pytest.approx(parts.item(), rel=1e-6)

@@ -76,3 +76,21 @@ def test_seed_repeats():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="light"):
         build_transform("heavy", SIZE)
+
+
+@pytest.mark.parametrize("preset", AUGMENT_PRESETS)
+def test_crop_size_gives_training_crops_and_whole_images_for_eval(preset):
+    image, mask = _scene(64, 96)
+    train = build_transform(preset, (64, 96), train=True, seed=0, crop_size=(24, 40))
+    out = train(image=image, mask=mask)
+    assert out["image"].shape == (3, 24, 40) and out["mask"].shape == (24, 40)
+    evaluate = build_transform(preset, (64, 96), train=False, crop_size=(24, 40))
+    assert evaluate(image=image, mask=mask)["mask"].shape == (64, 96)
+
+
+def test_crop_larger_than_image_pads_with_void():
+    image, mask = _scene(20, 30)
+    out = build_transform("none", (20, 30), train=True, seed=0, crop_size=(24, 40))(image=image, mask=mask)
+    m = out["mask"].numpy()
+    assert m.shape == (24, 40) and (m == 255).sum() == 24 * 40 - 20 * 30
+    assert set(np.unique(m)) == {1, 2, 255}

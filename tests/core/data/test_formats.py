@@ -252,3 +252,23 @@ def test_explicit_format_and_bad_schema_yaml(tmp_path):
     root = make_folder(tmp_path / "f", schema_yaml="classes: 3")
     with pytest.raises(DataError, match="classes.yaml"):
         open_dataset(root, format="folder")
+
+
+def test_hold_out_moves_a_sequence_into_its_own_split(tmp_path):
+    root = make_camvid(tmp_path / "cv", n_train=4)  # train0..train3
+    ds = open_dataset(root)
+    held = ds.hold_out("train1,train3")
+    assert [s.name for s in held.samples("train")] == ["train0", "train2"]
+    assert [s.name for s in held.samples("holdout")] == ["train1", "train3"]
+    assert all(s.split == "holdout" for s in held.samples("holdout"))
+    assert [s.name for s in held.samples("val")] == ["val0"]
+    np.testing.assert_array_equal(held.read_mask(held.samples("holdout")[0]), _pattern([0, 3, 10, 255]))
+    assert len(ds.samples("train")) == 4  # the original is untouched
+    with pytest.raises(DataError, match="no 'train' image name starts with nope"):
+        ds.hold_out("nope")
+    with pytest.raises(DataError, match="leaves the 'train' split empty"):
+        ds.hold_out("train")
+    with pytest.raises(DataError, match="at least one"):
+        ds.hold_out(" , ")
+    with pytest.raises(DataError, match="already exists"):
+        held.hold_out("train0")
