@@ -4,11 +4,13 @@ of them — in a background thread, and watch loss, mIoU and learning rate move 
 The view only builds TrainConfigs (TrainForm) and draws events (TrainCurves); core's Trainer does
 the work inside TrainWorker's thread. With "Processes / GPUs" above 1 the runs go to torchrun in a
 subprocess instead (TorchrunRunner), followed through the run folder and drawn the same way, one
-point per epoch. A finished run is announced on `state.run_finished`.
+point per epoch. A finished run is announced on `state.run_finished`. The "Preset" dropdown loads
+a named preset (core.presets) into the form, or queues every run of a queue preset.
 """
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QProgressBar, Q
 
 from guiapp.style import format_seconds
 from guiapp.widgets.error_dialog import show_error
+from guiapp.widgets.preset_picker import PresetPicker
 from guiapp.widgets.run_queue import RunQueue
 from guiapp.widgets.train_curves import TrainCurves
 from guiapp.widgets.train_form import TrainForm
@@ -63,6 +66,7 @@ class TrainView(QWidget):
         self._total_epochs = 1
         self.last_summary: dict | None = None
 
+        self.presets = PresetPicker()
         self.form = TrainForm()
         self.start_btn = QPushButton("Start")
         self.start_btn.setObjectName("primary")
@@ -87,6 +91,7 @@ class TrainView(QWidget):
         form_holder = QWidget()
         fl = QVBoxLayout(form_holder)
         fl.setContentsMargins(0, 0, 6, 0)
+        fl.addWidget(self.presets)
         fl.addWidget(self.form)
         launch = QFormLayout()
         launch.addRow("Processes / GPUs", self.procs)
@@ -150,6 +155,7 @@ class TrainView(QWidget):
         self.form.model_changed.connect(self._schedule_cost)
         self.start_btn.clicked.connect(self.start)
         self.queue_btn.clicked.connect(self.add_to_queue)
+        self.presets.chosen.connect(self.apply_preset)
         self.stop_btn.clicked.connect(self.stop)
         self.queue.grid_requested.connect(self.queue_grid)
         self.queue.changed.connect(self._update_buttons)
@@ -161,8 +167,8 @@ class TrainView(QWidget):
         self._update_buttons()
 
     # --- building configs ---------------------------------------------------------------
-    def build_config(self, **overrides):
-        """The form's TrainConfig pointed at the open dataset."""
+    def _data_values(self) -> dict:
+        """data/format/splits of the open dataset (empty without one)."""
         src = self.state.source
         extra = {}
         if src is not None:
@@ -172,8 +178,37 @@ class TrainView(QWidget):
                 extra["train_split"] = splits[0]
             if "val" not in splits:
                 extra["val_split"] = "test" if "test" in splits else (splits[-1] if splits else "val")
-        extra.update(overrides)
-        return self.form.build_config(**extra)
+        return extra
+
+    def build_config(self, **overrides):
+        """The form's TrainConfig pointed at the open dataset."""
+        return self.form.build_config(**{**self._data_values(), **overrides})
+
+    def apply_preset(self, name: str, values: dict) -> None:
+        """One run: show it in the form. A queue (`runs`): queue every run, named, on the open
+        dataset; each trains into the runs folder. The form's device stands unless the preset
+        names one; a bad value goes to the error dialog."""
+        from core.config import TrainConfig
+        from core.presets import expand_runs
+
+        values = {"device": self.form.device.currentText(), **values}
+        runs = values.pop("runs", None)
+        try:
+            if runs:
+                configs = expand_runs({**values, **self._data_values(), "workers": 0}, runs)
+            else:
+                cfg = TrainConfig.from_dict(values)
+        except Exception as exc:  # noqa: BLE001 - ConfigError, TypeError: a dialog, not a crash
+            self.presets.reset()
+            show_error(self, "Preset", f"Preset {name!r} has a bad value:\n\n{exc}",
+                       traceback.format_exc())
+            return
+        if runs:
+            for cfg in configs:
+                self.queue.add(cfg)
+            self.presets.reset()  # the form is unchanged; picking the preset again queues again
+        else:
+            self.form.set_config(cfg)
 
     def add_to_queue(self) -> None:
         self.queue.add(self.build_config())

@@ -13,11 +13,12 @@ STATUS_COLOUR = {"pending": "#34495e", "running": "#2f6fb3", "done": "#3a9a5b",
 
 
 def describe(cfg) -> str:
-    """One line a person can scan: arch/encoder, loss, optimizer, lr, epochs, size."""
+    """One line a person can scan: [name:] arch/encoder, loss, optimizer, lr, epochs, size."""
     enc = f"/{cfg.encoder}" if cfg.encoder else ""
     h, w = cfg.image_size
     weights = f" w={cfg.class_weights}" if cfg.class_weights != "none" else ""
-    return (f"{cfg.arch}{enc} · {cfg.loss}{weights} · {cfg.optimizer}   "
+    name = f"{cfg.name}:  " if cfg.name else ""
+    return (f"{name}{cfg.arch}{enc} · {cfg.loss}{weights} · {cfg.optimizer}   "
             f"lr {cfg.lr:g} · {cfg.epochs} ep · batch {cfg.batch_size} · {h}×{w} · aug {cfg.augment}")
 
 

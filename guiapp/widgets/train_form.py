@@ -4,12 +4,15 @@ Choices come from core's registries (models, losses, optimizers, schedules, pres
 methods), so a new architecture or loss appears here without touching the GUI. Model options are
 enabled only where `model_info(arch).options` says they apply; options that do not apply are set
 to the architecture's own defaults, so the config is always one `create_model` accepts.
+
+The form keeps the last config given to `set_config` (e.g. a preset) as its base: values without
+a widget (weight decay, warm-up, seed, name, ...) survive `build_config`; widgets win for the rest.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from core.config import TrainConfig
 
@@ -89,6 +92,27 @@ class TrainForm(QWidget):
             box.setSingleStep(16)
         self.height.setToolTip("Training image height (images are resized/cropped to H x W)")
         self.width.setToolTip("Training image width")
+        self.crop = QCheckBox("Train crops")
+        self.crop.setToolTip("Train on random H×W crops of the resized, augmented images instead "
+                             "of whole images: more steps in the same time, more varied batches. "
+                             "The network is fully convolutional, so validation and prediction "
+                             "still use whole images")
+        self.crop_h = QSpinBox()
+        self.crop_w = QSpinBox()
+        for box in (self.crop_h, self.crop_w):
+            box.setRange(16, 4096)
+            box.setSingleStep(16)
+            box.setToolTip("Crop size (height × width), at most the image size")
+        self.crop_h.setValue(256)
+        self.crop_w.setValue(256)
+        self.holdout = QLineEdit()
+        self.holdout.setPlaceholderText("none, or e.g. 0006R0 (file-name prefix)")
+        self.holdout.setClearButtonEnabled(True)
+        self.holdout.setToolTip("Comma-separated file-name prefixes (CamVid names carry the video "
+                                "sequence, e.g. 0006R0) moved from the train split into a "
+                                "'holdout' split that is never trained on and is scored at the "
+                                "end: does the recipe work on a street it has not seen? Empty: "
+                                "train on every training image")
 
         model_box = QGroupBox("Model")
         mf = QFormLayout(model_box)
@@ -111,6 +135,13 @@ class TrainForm(QWidget):
         size.addWidget(QLabel("×"))
         size.addWidget(self.width)
         df.addRow("Image size (H×W)", size)
+        crop = QHBoxLayout()
+        crop.addWidget(self.crop)
+        crop.addWidget(self.crop_h, 1)
+        crop.addWidget(QLabel("×"))
+        crop.addWidget(self.crop_w, 1)
+        df.addRow("Crop (H×W)", crop)
+        df.addRow("Hold out", self.holdout)
         df.addRow("Augmentation", self.augment)
         df.addRow("Class weighting", self.class_weights)
 
@@ -129,6 +160,7 @@ class TrainForm(QWidget):
         for box in (model_box, data_box, opt_box):
             lay.addWidget(box)
 
+        self._base, self._shown = d, None
         self.set_config(d)
         self.arch.currentTextChanged.connect(self._on_arch)
         self.loss.currentTextChanged.connect(self._on_loss)
@@ -140,12 +172,16 @@ class TrainForm(QWidget):
         self.skip.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
-        for w in (self.lr, self.batch_size, self.epochs):
+        for w in (self.lr, self.batch_size, self.epochs, self.crop_h, self.crop_w):
             w.valueChanged.connect(self.changed)
+        self.crop.toggled.connect(self._on_crop)
+        self.holdout.textChanged.connect(self.changed)
 
     # --- config <-> widgets -------------------------------------------------------------
     def set_config(self, cfg: TrainConfig) -> None:
-        """Show `cfg` in the widgets (unknown values keep the current choice)."""
+        """Show `cfg` in the widgets (unknown values keep the current choice); `cfg` becomes the
+        base `build_config` starts from, so its widget-less values are kept."""
+        self._base = cfg
         if self.arch.findText(cfg.arch) >= 0:
             self.arch.setCurrentText(cfg.arch)
         self._fill_model_options()
@@ -167,9 +203,17 @@ class TrainForm(QWidget):
         self.epochs.setValue(cfg.epochs)
         self.height.setValue(cfg.image_size[0])
         self.width.setValue(cfg.image_size[1])
+        self.crop.setChecked(cfg.crop_size is not None)
+        if cfg.crop_size is not None:
+            self.crop_h.setValue(cfg.crop_size[0])
+            self.crop_w.setValue(cfg.crop_size[1])
+        self._on_crop(cfg.crop_size is not None, emit=False)
+        self.holdout.setText(cfg.holdout)
+        self._shown = None
+        self._shown = self.build_config()  # what the widgets show right after loading
 
     def build_config(self, **overrides) -> TrainConfig:
-        """The TrainConfig the widgets describe; `overrides` set data/out/name etc."""
+        """The base config with what the widgets show; `overrides` set data/out/name etc."""
         info = self._model_info(self.arch.currentText())
         opts = dict(info.defaults)
         if "dropout" in info.options:
@@ -180,7 +224,9 @@ class TrainForm(QWidget):
             opts["skip"] = self.skip.isChecked()
         if "norm" in info.options and self.norm.currentText():
             opts["norm"] = self.norm.currentText()
-        cfg = TrainConfig(
+        crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
+        holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
+        cfg = self._base.replace(
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
             skip=bool(opts["skip"]), norm=str(opts["norm"]),
@@ -188,9 +234,12 @@ class TrainForm(QWidget):
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
             image_size=(self.height.value(), self.width.value()),
+            crop_size=crop, holdout=holdout,
             augment=self.augment.currentText(), device=self.device.currentText(),
             workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
         )
+        if cfg.name and self._shown is not None and cfg != self._shown:
+            cfg = cfg.replace(name="")  # edited away from the loaded preset: its name no longer fits
         return cfg.replace(**overrides) if overrides else cfg
 
     def model_key(self) -> tuple:
@@ -229,6 +278,12 @@ class TrainForm(QWidget):
         for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
                        (self.skip, "skip"), (self.norm, "norm")):
             w.setStatusTip("" if key in info.options else na)
+
+    def _on_crop(self, on: bool, emit: bool = True) -> None:
+        self.crop_h.setEnabled(on)
+        self.crop_w.setEnabled(on)
+        if emit:
+            self.changed.emit()
 
     def _on_arch(self, _name: str) -> None:
         self._fill_model_options()

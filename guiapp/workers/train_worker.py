@@ -15,9 +15,10 @@ from guiapp.workers.runner import QueueWorker, WorkerRunner
 
 
 def run_name(cfg, when: float | None = None) -> str:
-    """Readable run folder name: arch-encoder-loss-optimizer-YYYYmmdd-HHMMSS."""
+    """Readable run folder name: the config's name (a preset's run) or arch-encoder-loss-optimizer,
+    then -YYYYmmdd-HHMMSS."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
-    parts = [cfg.arch, cfg.encoder or "", cfg.loss, cfg.optimizer, stamp]
+    parts = [cfg.name, stamp] if cfg.name else [cfg.arch, cfg.encoder or "", cfg.loss, cfg.optimizer, stamp]
     name = "-".join(p for p in parts if p)
     return re.sub(r"[^A-Za-z0-9._-]+", "", name.replace("+", "_"))
 

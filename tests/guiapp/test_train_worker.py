@@ -134,3 +134,11 @@ def test_wait_from_the_ui_thread_joins_a_running_worker(qtbot, tmp_path):
     t = time.perf_counter()
     assert runner.wait(5000) is True
     assert time.perf_counter() - t < 2.0 and not runner.is_running()
+
+
+def test_run_name_uses_a_preset_runs_name():
+    from core.config import TrainConfig
+
+    when = time.mktime((2024, 5, 1, 12, 30, 0, 0, 0, -1))
+    cfg = TrainConfig(arch="ddrnet23-slim", name="camvid-fast-ddrnet23slim")
+    assert run_name(cfg, when) == "camvid-fast-ddrnet23slim-20240501-123000"
