@@ -103,8 +103,8 @@ def list_runs(root: str | Path) -> list[RunRecord]:
 
 
 COLUMNS = ["run", "arch", "encoder", "optimizer", "loss", "augment", "class_weights", "epochs",
-           "image_size", "best_miou", "pixel_acc", "gflops", "efficiency", "params_m", "train_min",
-           "images_per_s", "status"]
+           "image_size", "crop_size", "best_miou", "holdout_miou", "pixel_acc", "gflops", "efficiency",
+           "params_m", "train_min", "images_per_s", "status"]
 
 
 def runs_table(records: list[RunRecord]) -> list[dict]:
@@ -122,7 +122,8 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
             "optimizer": c.get("optimizer"), "loss": c.get("loss"), "augment": c.get("augment"),
             "class_weights": c.get("class_weights"), "epochs": len(r.epochs),
             "image_size": "x".join(str(v) for v in size),
-            "best_miou": best, "pixel_acc": s.get("pixel_acc"), "gflops": s.get("gflops"),
+            "crop_size": "x".join(str(v) for v in c.get("crop_size") or []),
+            "best_miou": best, "holdout_miou": (s.get("holdout") or {}).get("miou"), "pixel_acc": s.get("pixel_acc"), "gflops": s.get("gflops"),
             "efficiency": s.get("efficiency"),
             "params_m": s["params"] / 1e6 if s.get("params") else None,
             "train_min": s["train_seconds"] / 60 if s.get("train_seconds") is not None else None,
@@ -131,7 +132,7 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
     return rows
 
 
-DIGITS = {"best_miou": 4, "miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2, "params_m": 2,
+DIGITS = {"best_miou": 4, "holdout_miou": 4, "miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2, "params_m": 2,
           "train_min": 1, "images_per_s": 2}
 
 

@@ -44,7 +44,18 @@ def test_csv_and_markdown(tmp_path):
     rows = runs_table(list_runs(tmp_path))
     csv_text = table_to_csv(rows).splitlines()
     assert csv_text[0] == ",".join(COLUMNS)
-    assert csv_text[1].startswith("r1,unet,resnet18,adam,ce,light,none,2,36x48,0.5000,0.9000,2.00,25.00,2.50,1.5,3.50,done")
+    assert csv_text[1].startswith("r1,unet,resnet18,adam,ce,light,none,2,36x48,,0.5000,,0.9000,2.00,25.00,2.50,1.5,3.50,done")
     md = table_to_markdown(rows).splitlines()
     assert md[0].startswith("| run | arch |") and md[1].startswith("|---|")
     assert "| 0.5000 |" in md[2] and "| 25.00 |" in md[2]
+
+
+def test_crop_and_held_out_columns(tmp_path):
+    d = make_run(tmp_path, "h", 0.5, 2.0)
+    cfg = yaml.safe_load((d / "config.yaml").read_text())
+    (d / "config.yaml").write_text(yaml.safe_dump({**cfg, "crop_size": [24, 32], "holdout": "0006R0"}))
+    summary = json.loads((d / "summary.json").read_text())
+    (d / "summary.json").write_text(json.dumps({**summary, "holdout": {"prefixes": "0006R0", "miou": 0.25}}))
+    (row,) = runs_table(list_runs(tmp_path))
+    assert row["crop_size"] == "24x32" and row["holdout_miou"] == 0.25
+    assert "| 24x32 | 0.5000 | 0.2500 |" in table_to_markdown([row])
