@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from guiapp.app_state import AppState
 from guiapp.main_window import VIEWS, MainWindow
@@ -23,13 +23,6 @@ def window(qtbot, tmp_path):
     for view in w.views.values():
         if hasattr(view, "shutdown"):
             view.shutdown()
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self.text()))
-    return shown
 
 
 def test_opens_dataset_and_switches_tabs(qtbot, window, synth_data):

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
 
 from core.config import TrainConfig
-from core.data.source import open_dataset
 from core.presets import PRESETS_DIR
-from guiapp.app_state import AppState
-from guiapp.views.train_view import TrainView
 from guiapp.widgets.preset_picker import CUSTOM, PresetPicker
 
 
@@ -21,21 +16,8 @@ def preset_yaml(name: str) -> dict:
 
 
 @pytest.fixture
-def view(qtbot, tmp_path, synth_data):
-    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                     runs_root=tmp_path / "runs")
-    state.set_source(open_dataset(synth_data))
-    v = TrainView(state)
-    qtbot.addWidget(v)
-    yield v
-    v.shutdown()
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self.text()))
-    return shown
+def view(train_view):
+    return train_view
 
 
 def test_presets_are_listed_after_custom(view):

@@ -7,31 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
-from core.data.source import open_dataset
-from guiapp.app_state import AppState
 from guiapp.views.train_view import TrainView
 
 
 @pytest.fixture
-def view(qtbot, tmp_path, synth_data):
-    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                     runs_root=tmp_path / "runs")
-    state.set_source(open_dataset(synth_data))
-    v = TrainView(state)
-    qtbot.addWidget(v)
-    yield v
-    v.shutdown()
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Record error dialogs instead of showing them."""
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "open", lambda self: shown.append(self.text()))
-    return shown
+def view(train_view):
+    return train_view
 
 
 def tiny(view, epochs=1):
