@@ -40,6 +40,7 @@ class TrainConfig:
     val_split: str = "val"
     image_size: tuple[int, int] = (360, 480)
     crop_size: tuple[int, int] | None = None  # train on random crops of this size (None: whole image)
+    rare_crop: float = 0.0  # share of training crops centred on a class rarer than the median class
     holdout: str = ""  # file-name prefixes (e.g. "0006R0") moved from train into a "holdout" split
     augment: str = "light"
     class_weights: str = "none"
@@ -84,6 +85,10 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= float(self.rare_crop) <= 1.0:
+            raise ConfigError(f"rare_crop is a share of the crops, in [0, 1], got {self.rare_crop}")
+        if self.rare_crop and self.crop_size is None and self.augment != "strong":
+            raise ConfigError("rare_crop moves the training crop: set a crop size or the strong augmentation")
         if float(self.lr) <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):

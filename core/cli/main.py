@@ -27,10 +27,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--image-size", help="HxW, e.g. 360x480")
     p.add_argument("--crop-size", help="train on random HxW crops of the (augmented) image, e.g. 240x320")
+    p.add_argument("--rare-crop", type=float,
+                   help="share (0-1) of training crops centred on a class rarer than the median class")
     p.add_argument("--holdout", help="file-name prefixes (comma-separated, e.g. 0006R0) moved from the "
                                      "train split into a 'holdout' split, scored at the end")
     p.add_argument("--augment", help="none, light, strong")
-    p.add_argument("--class-weights", help="none, inverse, median, enet")
+    p.add_argument("--class-weights", help="none, inverse, median, enet, sqrt-median")
     p.add_argument("--dropout", type=float)
     p.add_argument("--output-stride", type=int, help="32, or 16/8 for a dilated encoder")
     p.add_argument("--no-skip", dest="skip", action="store_const", const=False, help="drop skip connections")
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--format", default="auto")
     p.add_argument("--split", default="val")
+    p.add_argument("--rare-crop", type=float,
+                   help="share (0-1) of training crops centred on a class rarer than the median class")
     p.add_argument("--holdout", help="as in train: move these train file-name prefixes into split 'holdout'")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the scores to this JSON file")

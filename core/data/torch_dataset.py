@@ -22,7 +22,8 @@ from core.data.source import DataSource, Sample
 class SegmentationDataset(Dataset):
     def __init__(self, source: DataSource, split: str, image_size: tuple[int, int] = (360, 480),
                  augment: str = "none", train: bool = True, cache: bool = True,
-                 crop_size: tuple[int, int] | None = None):
+                 crop_size: tuple[int, int] | None = None,
+                 rare_crop: tuple[list[int], float] | None = None):
         self.source = source
         self.split = split
         self.samples: list[Sample] = source.samples(split)
@@ -31,7 +32,8 @@ class SegmentationDataset(Dataset):
         self.train = train
         self.cache = cache
         self.crop_size = crop_size
-        build_transform(augment, self.image_size, train, crop_size=crop_size)  # fail early on a bad preset
+        self.rare_crop = rare_crop
+        build_transform(augment, self.image_size, train, crop_size=crop_size, rare_crop=rare_crop)  # fail early on a bad preset
         self._cached: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._transform = None
         self._transform_pid: int | None = None
@@ -71,7 +73,7 @@ class SegmentationDataset(Dataset):
         if self._transform is None or self._transform_pid != os.getpid():
             seed = torch.initial_seed() % 2**32
             self._transform = build_transform(self.augment, self.image_size, self.train, seed=seed,
-                                              crop_size=self.crop_size)
+                                              crop_size=self.crop_size, rare_crop=self.rare_crop)
             self._transform_pid = os.getpid()
         return self._transform
 

@@ -83,8 +83,11 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
 
     With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
     `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler)."""
+    rare_crop = None
+    if cfg.rare_crop > 0:  # the classes to aim crops at come from this run's training split
+        rare_crop = (compute_stats(source, cfg.train_split).rare_classes(), float(cfg.rare_crop))
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
-                             train=True, cache=True, crop_size=cfg.crop_size)
+                             train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop)
     if len(ds) < cfg.batch_size:
         raise ConfigError(
             f"the '{cfg.train_split}' split has {len(ds)} images, fewer than the batch size {cfg.batch_size}"

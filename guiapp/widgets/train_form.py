@@ -105,6 +105,14 @@ class TrainForm(QWidget):
             box.setToolTip("Crop size (height × width), at most the image size")
         self.crop_h.setValue(256)
         self.crop_w.setValue(256)
+        self.rare_crop = QSpinBox()
+        self.rare_crop.setRange(0, 100)
+        self.rare_crop.setSingleStep(10)
+        self.rare_crop.setSuffix(" %")
+        self.rare_crop.setToolTip("Share of training crops centred on a pixel of a rare class (rarer "
+                                  "than the median class in the training split, e.g. pole, sign, "
+                                  "bicyclist): they are seen more often without reweighting the "
+                                  "loss. Needs train crops or the strong augmentation")
         self.holdout = QLineEdit()
         self.holdout.setPlaceholderText("none, or e.g. 0006R0 (file-name prefix)")
         self.holdout.setClearButtonEnabled(True)
@@ -141,6 +149,7 @@ class TrainForm(QWidget):
         crop.addWidget(QLabel("×"))
         crop.addWidget(self.crop_w, 1)
         df.addRow("Crop (H×W)", crop)
+        df.addRow("Rare-class crops", self.rare_crop)
         df.addRow("Hold out", self.holdout)
         df.addRow("Augmentation", self.augment)
         df.addRow("Class weighting", self.class_weights)
@@ -172,8 +181,9 @@ class TrainForm(QWidget):
         self.skip.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
-        for w in (self.lr, self.batch_size, self.epochs, self.crop_h, self.crop_w):
+        for w in (self.lr, self.batch_size, self.epochs, self.crop_h, self.crop_w, self.rare_crop):
             w.valueChanged.connect(self.changed)
+        self.augment.currentTextChanged.connect(self._update_rare_crop)
         self.crop.toggled.connect(self._on_crop)
         self.holdout.textChanged.connect(self.changed)
 
@@ -207,6 +217,7 @@ class TrainForm(QWidget):
         if cfg.crop_size is not None:
             self.crop_h.setValue(cfg.crop_size[0])
             self.crop_w.setValue(cfg.crop_size[1])
+        self.rare_crop.setValue(round(cfg.rare_crop * 100))
         self._on_crop(cfg.crop_size is not None, emit=False)
         self.holdout.setText(cfg.holdout)
         self._shown = None
@@ -226,6 +237,7 @@ class TrainForm(QWidget):
             opts["norm"] = self.norm.currentText()
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
+        rare_crop = self.rare_crop.value() / 100 if self.rare_crop.isEnabled() else 0.0
         cfg = self._base.replace(
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
@@ -234,7 +246,7 @@ class TrainForm(QWidget):
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
             image_size=(self.height.value(), self.width.value()),
-            crop_size=crop, holdout=holdout,
+            crop_size=crop, rare_crop=rare_crop, holdout=holdout,
             augment=self.augment.currentText(), device=self.device.currentText(),
             workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
         )
@@ -282,8 +294,13 @@ class TrainForm(QWidget):
     def _on_crop(self, on: bool, emit: bool = True) -> None:
         self.crop_h.setEnabled(on)
         self.crop_w.setEnabled(on)
+        self._update_rare_crop()
         if emit:
             self.changed.emit()
+
+    def _update_rare_crop(self, *_args) -> None:
+        # Aiming crops needs a crop: train crops, or the strong preset's own.
+        self.rare_crop.setEnabled(self.crop.isChecked() or self.augment.currentText() == "strong")
 
     def _on_arch(self, _name: str) -> None:
         self._fill_model_options()

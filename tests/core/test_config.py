@@ -29,7 +29,8 @@ def test_wce_defaults_to_median_weights():
 
 
 @pytest.mark.parametrize("bad", [dict(epochs=0), dict(batch_size=0), dict(dropout=1.0), dict(lr=0),
-                                 dict(precision="fp8"), dict(output_stride=4)])
+                                 dict(precision="fp8"), dict(output_stride=4), dict(rare_crop=1.5),
+                                 dict(rare_crop=0.5, augment="light")])
 def test_bad_values_raise(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad)
@@ -45,3 +46,10 @@ def test_unknown_key_and_bad_yaml(tmp_path):
     p.write_text("!!python/object/apply:os.system ['echo hi']")
     with pytest.raises(ConfigError):
         TrainConfig.from_yaml(p)
+
+
+def test_rare_crop_needs_a_crop():
+    assert TrainConfig(rare_crop=0.5, crop_size=(24, 32), augment="light").rare_crop == 0.5
+    assert TrainConfig(rare_crop=0.5, augment="strong").rare_crop == 0.5  # strong crops by itself
+    with pytest.raises(ConfigError, match="crop"):
+        TrainConfig(rare_crop=0.5, augment="none")

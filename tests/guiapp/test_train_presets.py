@@ -76,6 +76,23 @@ def test_crop_checkbox_and_holdout_field_change_the_config(qtbot, view):
     assert cfg.crop_size is None and cfg.holdout == ""
 
 
+def test_rare_crop_field_needs_a_crop_and_maps_to_the_config(qtbot, view):
+    f = view.form
+    f.set_config(TrainConfig(augment="light"))
+    assert not f.rare_crop.isEnabled() and f.build_config().rare_crop == 0.0
+    f.crop.setChecked(True)
+    assert f.rare_crop.isEnabled()
+    with qtbot.waitSignal(f.changed, timeout=1000):
+        f.rare_crop.setValue(40)
+    assert f.build_config().rare_crop == pytest.approx(0.4)
+    f.crop.setChecked(False)  # no crop to aim, and light augmentation has none of its own
+    assert not f.rare_crop.isEnabled() and f.build_config().rare_crop == 0.0
+    f.augment.setCurrentText("strong")  # strong crops by itself
+    assert f.rare_crop.isEnabled() and f.build_config().rare_crop == pytest.approx(0.4)
+    f.set_config(TrainConfig(crop_size=(128, 192), rare_crop=0.25))
+    assert f.rare_crop.value() == 25 and f.build_config().rare_crop == pytest.approx(0.25)
+
+
 def test_widgets_win_over_the_preset_base(view):
     view.presets.select("camvid-fast")
     view.form.arch.setCurrentText("unet")

@@ -94,3 +94,36 @@ def test_crop_larger_than_image_pads_with_void():
     m = out["mask"].numpy()
     assert m.shape == (24, 40) and (m == 255).sum() == 24 * 40 - 20 * 30
     assert set(np.unique(m)) == {1, 2, 255}
+
+
+def _rare_scene():
+    """Class 3 everywhere except a 4x4 patch of class 2 in the bottom-right corner."""
+    image = np.zeros((120, 160, 3), np.uint8)
+    mask = np.full((120, 160), 3, np.uint8)
+    mask[110:114, 150:154] = 2
+    return image, mask
+
+
+def _rare_hits(transform, n=40):
+    image, mask = _rare_scene()
+    return sum(bool((transform(image=image, mask=mask)["mask"] == 2).any()) for _ in range(n))
+
+
+@pytest.mark.parametrize("preset", ["none", "strong"])
+def test_rare_crop_centres_crops_on_rare_classes(preset):
+    # A 30x40 window holds the 4x4 patch in ~3% of random placements; aimed windows always hold it.
+    kw = dict(train=True, seed=0, crop_size=(30, 40))
+    aimed = build_transform(preset, (120, 160), rare_crop=([2], 1.0), **kw)
+    plain = build_transform(preset, (120, 160), **kw)
+    assert _rare_hits(aimed) == 40
+    assert _rare_hits(plain) < 12
+    half = _rare_hits(build_transform(preset, (120, 160), rare_crop=([2], 0.5), **kw), n=200)
+    assert 70 < half < 135  # ~half aimed (+ the few random hits)
+
+
+def test_rare_crop_without_rare_pixels_is_a_plain_crop():
+    image, mask = _rare_scene()
+    mask[mask == 2] = 3
+    out = build_transform("none", (120, 160), seed=0, crop_size=(30, 40), rare_crop=([2], 1.0))(
+        image=image, mask=mask)
+    assert out["mask"].shape == (30, 40) and (out["mask"] == 3).all()

@@ -44,6 +44,17 @@ def test_enet(stats):
     np.testing.assert_allclose(stats.weights("enet"), [3.00396, 2.38829, 7.38523], rtol=1e-4)
 
 
+def test_sqrt_median(stats):
+    # sqrt([0.833333, 1.0, 2.5])
+    np.testing.assert_allclose(stats.weights("sqrt-median"), [0.912871, 1.0, 1.581139], rtol=1e-5)
+
+
+def test_rare_classes_are_those_rarer_than_the_median_class(stats):
+    assert stats.rare_classes() == [2]  # median weights [0.83, 1.0, 2.5]: only class 2 is above 1
+    s = stats_from_masks([M1, M2], NAMES + ["d"])  # an absent class is not "rare"
+    assert s.rare_classes() == [2]
+
+
 def test_absent_class_gets_zero_weight():
     s = stats_from_masks([M1, M2], NAMES + ["d"])
     w = {m: s.weights(m) for m in WEIGHT_METHODS}
