@@ -220,7 +220,7 @@ def create_loss(name: str, num_classes: int, ignore_index: int = 255,
         raise ConfigError(f"loss: num_classes must be >= 2, got {num_classes}")
     if key == "wce" and class_weights is None:
         raise ConfigError("loss 'wce' (class-weighted cross-entropy) needs class_weights; "
-                          "set class_weights to inverse, median or enet, or use loss 'ce'")
+                          "set class_weights to inverse, median, enet or sqrt-median, or use loss 'ce'")
     if key in ("ce", "wce"):
         return CrossEntropy(num_classes, ignore_index, class_weights)
     if key == "focal":

@@ -175,10 +175,10 @@ def cmd_stats(args) -> int:
     weights = {m: st.weights(m) for m in WEIGHT_METHODS}
     print(f"{source.root} [{source.format}] split {args.split}: {st.num_images} images, "
           f"{st.total_pixels} pixels ({st.void_pixels} void)")
-    print(f"{'class':<14}{'pixels':>12}{'fraction':>10}{'images':>8}{'inverse':>10}{'median':>10}{'enet':>10}")
+    print(f"{'class':<14}{'pixels':>12}{'fraction':>10}{'images':>8}" + "".join(f"{m:>12}" for m in WEIGHT_METHODS))
     for c, name in enumerate(st.class_names):
         print(f"{name:<14}{st.pixel_counts[c]:>12d}{st.fractions[c]:>10.4f}{st.image_counts[c]:>8d}"
-              + "".join(f"{weights[m][c]:>10.3f}" for m in WEIGHT_METHODS))
+              + "".join(f"{weights[m][c]:>12.3f}" for m in WEIGHT_METHODS))
     if args.json:
         d = st.to_dict()
         d["weights"] = {m: w.tolist() for m, w in weights.items()}

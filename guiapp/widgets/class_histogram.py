@@ -12,9 +12,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
                                QSplitter, QTableWidget, QTableWidgetItem, QToolTip, QVBoxLayout,
                                QWidget)
 
+from core.data.stats import WEIGHT_METHODS
 from guiapp.widgets.np_qimage import colour_icon
 
-WEIGHT_COLUMNS = ("inverse", "median", "enet")
+WEIGHT_COLUMNS = WEIGHT_METHODS  # one column per weighting the trainer offers
 
 
 class ClassHistogram(QWidget):
@@ -46,9 +47,9 @@ class ClassHistogram(QWidget):
         top.addWidget(self.summary, 1)
         top.addWidget(self.log_box)
 
-        self.table = QTableWidget(0, 6)
+        self.table = QTableWidget(0, 3 + len(WEIGHT_COLUMNS))
         self.table.setHorizontalHeaderLabels(
-            ["class", "pixels %", "images", "w inverse", "w median", "w enet"])
+            ["class", "pixels %", "images", *(f"w {m}" for m in WEIGHT_COLUMNS)])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -56,7 +57,7 @@ class ClassHistogram(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("Class weights per method (core.data.stats): inverse frequency, "
-                              "median-frequency balancing, ENet 1/ln(1.02+p)")
+                              "median-frequency balancing, ENet 1/ln(1.02+p), square root of median")
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.plot)

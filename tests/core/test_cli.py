@@ -52,7 +52,12 @@ def test_stats_json_matches_core(synth_data, tmp_path, capsys):
     st = compute_stats(open_dataset(synth_data), "train")
     assert d["pixel_counts"] == st.pixel_counts.tolist()
     assert np.allclose(d["weights"]["median"], st.weights("median"))
-    assert "Pedestrian" in capsys.readouterr().out
+    assert np.allclose(d["weights"]["sqrt-median"], np.sqrt(st.weights("median")))
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("class"))
+    assert header.split()[-4:] == ["inverse", "median", "enet", "sqrt-median"]  # a heading per column
+    ped = next(line for line in lines if line.startswith("Pedestrian"))
+    assert len(ped.split()) == len(header.split())
 
 
 def test_flops_runs_and_models(trained, capsys):
