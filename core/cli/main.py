@@ -65,8 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--format", default="auto")
     p.add_argument("--split", default="val")
-    p.add_argument("--rare-crop", type=float,
-                   help="share (0-1) of training crops centred on a class rarer than the median class")
     p.add_argument("--holdout", help="as in train: move these train file-name prefixes into split 'holdout'")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the scores to this JSON file")

@@ -1,7 +1,7 @@
 """Class pixel statistics of a split and the class weights derived from them.
 
 Road scenes are badly imbalanced (road and sky cover most pixels, bicyclists a fraction of a
-percent), so weighted losses need per-class weights. Three published recipes are offered:
+percent), so weighted losses need per-class weights. Four are offered:
 
 - inverse:  w_c = N / (C * n_c)               (N labelled pixels, C classes in the schema)
 - median:   median-frequency balancing (Eigen & Fergus 2015, used by SegNet):

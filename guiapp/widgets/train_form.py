@@ -237,7 +237,7 @@ class TrainForm(QWidget):
             opts["norm"] = self.norm.currentText()
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
-        rare_crop = self.rare_crop.value() / 100 if self.rare_crop.isEnabled() else 0.0
+        rare_crop = self.rare_crop.value() / 100 if self._can_aim_crops() else 0.0
         cfg = self._base.replace(
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
@@ -298,9 +298,12 @@ class TrainForm(QWidget):
         if emit:
             self.changed.emit()
 
-    def _update_rare_crop(self, *_args) -> None:
+    def _can_aim_crops(self) -> bool:
         # Aiming crops needs a crop: train crops, or the strong preset's own.
-        self.rare_crop.setEnabled(self.crop.isChecked() or self.augment.currentText() == "strong")
+        return self.crop.isChecked() or self.augment.currentText() == "strong"
+
+    def _update_rare_crop(self, *_args) -> None:
+        self.rare_crop.setEnabled(self._can_aim_crops())
 
     def _on_arch(self, _name: str) -> None:
         self._fill_model_options()
