@@ -49,7 +49,7 @@ class ClassHistogram(QWidget):
 
         self.table = QTableWidget(0, 3 + len(WEIGHT_COLUMNS))
         self.table.setHorizontalHeaderLabels(
-            ["class", "pixels %", "images", *(f"w {m}" for m in WEIGHT_COLUMNS)])
+            ["class", "pixels %", "images", *(f"w {m.replace('sqrt-', '√')}" for m in WEIGHT_COLUMNS)])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
