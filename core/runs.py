@@ -123,7 +123,8 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
             "class_weights": c.get("class_weights"), "epochs": len(r.epochs),
             "image_size": "x".join(str(v) for v in size),
             "crop_size": "x".join(str(v) for v in c.get("crop_size") or []),
-            "best_miou": best, "holdout_miou": (s.get("holdout") or {}).get("miou"), "pixel_acc": s.get("pixel_acc"), "gflops": s.get("gflops"),
+            "best_miou": best, "holdout_miou": (s.get("holdout") or {}).get("miou"),
+            "pixel_acc": s.get("pixel_acc"), "gflops": s.get("gflops"),
             "efficiency": s.get("efficiency"),
             "params_m": s["params"] / 1e6 if s.get("params") else None,
             "train_min": s["train_seconds"] / 60 if s.get("train_seconds") is not None else None,
@@ -132,8 +133,8 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
     return rows
 
 
-DIGITS = {"best_miou": 4, "holdout_miou": 4, "miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2, "params_m": 2,
-          "train_min": 1, "images_per_s": 2}
+DIGITS = {"best_miou": 4, "holdout_miou": 4, "miou": 4, "pixel_acc": 4, "gflops": 2, "efficiency": 2,
+          "params_m": 2, "train_min": 1, "images_per_s": 2}
 
 
 def format_value(key: str, v, missing: str = "") -> str:

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from core.config import TrainConfig
 from core.data.source import DataSource, open_dataset
-from core.data.stats import compute_stats
+from core.data.stats import ClassStats, compute_stats
 from core.data.torch_dataset import SegmentationDataset
 from core.errors import ConfigError
 from core.losses import create_loss
@@ -55,12 +55,22 @@ def open_source(cfg: TrainConfig) -> DataSource:
     return source
 
 
-def class_weight_tensor(cfg: TrainConfig, source: DataSource) -> torch.Tensor | None:
-    """Class weights from the training split's statistics, or None when not asked for."""
+def train_stats(cfg: TrainConfig, source: DataSource) -> ClassStats | None:
+    """The training split's class statistics (every mask read once), or None when neither class
+    weights nor rare-class crops need them."""
+    if cfg.class_weights == "none" and not cfg.rare_crop:
+        return None
+    return compute_stats(source, cfg.train_split)
+
+
+def class_weight_tensor(cfg: TrainConfig, source: DataSource,
+                        stats: ClassStats | None = None) -> torch.Tensor | None:
+    """Class weights from the training split's statistics (`stats`, read when not given), or
+    None when not asked for."""
     method = cfg.class_weights
     if method == "none":
         return None
-    stats = compute_stats(source, cfg.train_split)
+    stats = stats or compute_stats(source, cfg.train_split)
     return torch.as_tensor(stats.weights(method), dtype=torch.float32)
 
 
@@ -78,14 +88,16 @@ def _worker_init(worker_id: int) -> None:
 
 
 def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
-                       rank: int = 0, world_size: int = 1) -> DataLoader:
+                       rank: int = 0, world_size: int = 1, stats: ClassStats | None = None) -> DataLoader:
     """Shuffled, augmented batches. Worker processes use `spawn` (safe beside Qt threads).
 
     With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
-    `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler)."""
+    `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler).
+    Rare-class crops aim at the rare classes of `stats` (the training split's; read when not given)."""
     rare_crop = None
-    if cfg.rare_crop > 0:  # the classes to aim crops at come from this run's training split
-        rare_crop = (compute_stats(source, cfg.train_split).rare_classes(), float(cfg.rare_crop))
+    if cfg.rare_crop > 0:
+        stats = stats or compute_stats(source, cfg.train_split)
+        rare_crop = (stats.rare_classes(), float(cfg.rare_crop))
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
                              train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop)
     if len(ds) < cfg.batch_size:

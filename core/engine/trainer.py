@@ -101,9 +101,10 @@ class Trainer:
 
         source = setup.open_source(cfg)
         schema = source.schema
-        weights = setup.class_weight_tensor(cfg, source)
+        stats = setup.train_stats(cfg, source)  # weights and rare-class crops share one pass
+        weights = setup.class_weight_tensor(cfg, source, stats)
         generator = torch.Generator()
-        loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size)
+        loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size, stats=stats)
         model = setup.build_model(cfg, schema.num_classes)
         gflops = count_gflops(model, cfg.image_size)
         params = count_params(model)

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QPointF
 
-from core.data.source import open_dataset
 from core.data.stats import WEIGHT_METHODS, compute_stats
-from guiapp.app_state import AppState
 from guiapp.views.dataset_view import DatasetView
 
 
 @pytest.fixture
-def view(qtbot, tmp_path, synth_data):
-    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                     runs_root=tmp_path / "runs")
-    state.set_source(open_dataset(synth_data))
-    v = DatasetView(state)
+def view(qtbot, app_state):
+    v = DatasetView(app_state)
     qtbot.addWidget(v)
     v.resize(1200, 800)
     v.show()

@@ -7,26 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
-
-from core.data.source import open_dataset
-from guiapp.app_state import AppState
-from guiapp.views.train_view import TrainView
 
 STOP_LIMIT_S = 2.0
 
 
 @pytest.fixture
-def view(qtbot, tmp_path, synth_data, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "open", lambda self: pytest.fail(self.text()))
-    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                     runs_root=tmp_path / "runs")
-    state.set_source(open_dataset(synth_data))
-    v = TrainView(state)
-    qtbot.addWidget(v)
-    yield v
-    v.shutdown()
+def view(train_view, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "open", lambda self: pytest.fail(self.text()))  # any dialog fails
+    return train_view
 
 
 def test_stop_mid_epoch_ends_cancelled_with_last_checkpoint_within_2s(qtbot, view):

@@ -1,4 +1,5 @@
 """engine.setup: the training loader aims crops at the classes the training split lacks most."""
+import pytest
 import torch
 
 from core.config import TrainConfig
@@ -22,3 +23,18 @@ def test_rare_crop_aims_at_the_training_splits_rare_classes(synth_data):
 
 def test_no_rare_crop_by_default(synth_data):
     assert _loader(synth_data)[1].dataset.rare_crop is None
+
+
+def test_statistics_are_read_once_and_only_when_needed(synth_data, monkeypatch):
+    from core.engine import setup
+
+    cfg = TrainConfig(data=str(synth_data), image_size=(32, 48), crop_size=(16, 24), batch_size=2)
+    source = open_source(cfg)
+    assert setup.train_stats(cfg, source) is None  # no weights, no rare-class crops: no mask pass
+    cfg = cfg.replace(rare_crop=0.5, class_weights="sqrt-median")
+    stats = setup.train_stats(cfg, source)
+    monkeypatch.setattr(setup, "compute_stats", lambda *a, **k: pytest.fail("masks read again"))
+    weights = setup.class_weight_tensor(cfg, source, stats)
+    loader = build_train_loader(cfg, source, torch.Generator(), stats=stats)
+    assert torch.allclose(weights, torch.as_tensor(stats.weights("sqrt-median")))
+    assert loader.dataset.rare_crop == (stats.rare_classes(), 0.5)
