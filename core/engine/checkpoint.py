@@ -21,7 +21,7 @@ import torch
 from core.errors import CheckpointError
 
 FORMAT = "roadseg-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: DDRNet's `skip` option exists (version 1 DDRNet checkpoints were built without it)
 STALE_TEMP_S = 600  # a temporary file untouched this long has no live writer (saves take seconds)
 # torch warns on stderr when a damaged file's bytes read as an odd pickle protocol; the load then
 # fails and the CheckpointError says so, so the warning would only break the CLI's one line
@@ -85,6 +85,16 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path}: damaged checkpoint (version {version!r})")
     if version > VERSION:
         raise CheckpointError(f"{path}: written by a newer roadseg (version {version})")
+    return _upgrade(state, version)
+
+
+def _upgrade(state: dict, version: int) -> dict:
+    """Make an older checkpoint's config rebuild the network it was trained with."""
+    config = state.get("config")
+    if version < 2 and isinstance(config, dict) and config.get("arch") == "ddrnet23-slim":
+        # version 1 ignored `skip` for DDRNet (it had no skip path); its saved skip: true would
+        # now add the 1/4-resolution head and the weights would not fit
+        state["config"] = {**config, "skip": False}
     return state
 
 

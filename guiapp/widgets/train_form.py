@@ -66,7 +66,8 @@ class TrainForm(QWidget):
         self.dropout.setToolTip("Dropout before the classifier")
         self.output_stride = _combo([], "Dilation: output stride of the encoder (8/16 = dilated)")
         self.skip = QCheckBox("Skip connections")
-        self.skip.setToolTip("Decoder uses encoder features of the same size (U-Net style)")
+        self.skip.setToolTip("Decoder also takes the encoder's higher-resolution features "
+                             "(U-Net style; DDRNet: the stem's 1/4-resolution features)")
         self.norm = _combo([], "Normalization layers: batch, group or none")
 
         self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")

@@ -56,3 +56,26 @@ def test_foreign_and_truncated_files(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
     assert pickle  # module used for the payload class
+
+
+def test_version_1_ddrnet_checkpoint_rebuilds_without_skip(tmp_path):
+    """Version 1 saved skip: true for DDRNet, which then had no skip path: it must still load."""
+    from core.config import TrainConfig
+    from core.engine.setup import build_model
+    from core.models import create_model
+
+    cfg = TrainConfig(arch="ddrnet23-slim").to_dict()
+    assert cfg["skip"] is True
+    old = tmp_path / "v1.pt"
+    weights = create_model("ddrnet23-slim", 3, skip=False).state_dict()
+    torch.save({"format": "roadseg-checkpoint", "version": 1, "config": cfg, "model": weights}, old)
+    state = load_checkpoint(old)
+    assert state["config"]["skip"] is False
+    build_model(TrainConfig.from_dict(state["config"]), 3, load_pretrained=False).load_state_dict(
+        state["model"])
+    # a current checkpoint keeps what it says, and other architectures are left alone
+    new = save_checkpoint(tmp_path / "v2.pt", {"config": cfg})
+    assert load_checkpoint(new)["config"]["skip"] is True
+    unet = {"format": "roadseg-checkpoint", "version": 1, "config": {"arch": "unet", "skip": True}}
+    torch.save(unet, tmp_path / "unet.pt")
+    assert load_checkpoint(tmp_path / "unet.pt")["config"]["skip"] is True

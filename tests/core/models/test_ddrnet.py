@@ -1,5 +1,6 @@
 """DDRNet-23-slim: builds from the registry, returns (main, [aux]) while training and plain logits
-in eval at any input size, its options really change the network, FLOPs count the main path."""
+in eval at any input size, its options really change the network, FLOPs count the main path,
+and its skip option feeds the stem's 1/4 features into the head."""
 import pytest
 import torch
 from torch import nn
@@ -8,7 +9,7 @@ from core.errors import ModelError
 from core.flops import count_gflops, count_params
 from core.losses import AuxLoss, create_loss
 from core.models import create_model, list_models, model_info
-from core.models.ddrnet import DDRNet
+from core.models.ddrnet import DDRNet, DetailFusion, SegHead
 
 ARCH = "ddrnet23-slim"
 
@@ -16,7 +17,7 @@ ARCH = "ddrnet23-slim"
 def test_registered_with_its_options():
     assert ARCH in list_models()
     info = model_info(ARCH)
-    assert info.options == {"dropout", "norm"} and info.norms == ("batch", "group")
+    assert info.options == {"dropout", "norm", "skip"} and info.norms == ("batch", "group")
     model = create_model(ARCH, 11)
     assert model.aux_weights == (0.4,)
     assert 5.5e6 < count_params(model) < 6.0e6  # the paper's 5.7 M
@@ -87,3 +88,40 @@ def test_backbone_weights_load_from_a_file(tmp_path):
     model = create_model(ARCH, 3, pretrained=True, weights_path=str(path))
     torch.testing.assert_close(model.encoder.layer2[0].conv1.weight,
                                src.backbone.layer2[0].conv1.weight)
+
+
+def test_skip_off_is_the_papers_head():
+    off = create_model(ARCH, 11, skip=False)
+    assert isinstance(off.net.head, SegHead)
+    assert not any(k.startswith("net.head.low") for k in off.state_dict())
+    on = create_model(ARCH, 11, skip=True)
+    assert isinstance(on.net.head, DetailFusion)
+    # hand count: + 1x1 32->64 and its BN (2048 + 128), + BN 64 and 3x3 64->32 (128 + 18432),
+    # BN 32 instead of BN 64 (64 - 128), classifier 32->11 instead of 64->11 (-32 * 11)
+    assert count_params(on) - count_params(off) == 2176 + 18560 - 64 - 32 * 11
+
+
+def test_skip_flops_are_the_quarter_resolution_convs():
+    h, w, c = 64, 96, 11
+    quarter, eighth = (h // 4) * (w // 4), (h // 8) * (w // 8)
+    extra = 2 * (32 * 64 * quarter          # 1x1 projection of the stem features
+                 + 64 * 32 * 9 * quarter    # 3x3 fuse conv at 1/4
+                 + 32 * c * quarter         # classifier at 1/4 ...
+                 - 64 * c * eighth)         # ... instead of at 1/8
+    on, off = create_model(ARCH, c, skip=True), create_model(ARCH, c, skip=False)
+    assert count_gflops(on, (h, w)) - count_gflops(off, (h, w)) == pytest.approx(extra / 1e9)
+
+
+def test_skip_output_depends_on_the_quarter_resolution_features():
+    torch.manual_seed(0)
+    model = create_model(ARCH, 3, skip=True).train()
+    x = torch.randn(2, 3, 64, 96)
+    main, aux = model(x)
+    AuxLoss(create_loss("ce", 3), model.aux_weights)((main, aux),
+                                                     torch.randint(0, 3, (2, 64, 96))).backward()
+    assert model.net.head.low[0].weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        before = model(x)
+        model.net.head.low[0].weight.zero_()  # cut the skip: the output changes
+        assert not torch.allclose(before, model(x))
