@@ -28,8 +28,8 @@ class StepDone:
     steps_per_epoch: int
     loss: float
     lr: float
-    images_per_s: float
-    eta_s: float
+    images_per_s: float  # this step's images over its wall time, data loading included
+    eta_s: float  # steps left at the smoothed step time, plus the validations left (core.engine.pace)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from core.engine.checkpoint import load_checkpoint, save_checkpoint
 from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
+from core.engine.pace import Pace
 from core.errors import ConfigError, RoadsegError
 from core.evaluate import Predictor, evaluate_model
 from core.flops import count_gflops, count_params, efficiency
@@ -160,7 +161,7 @@ class Trainer:
         predictor = Predictor(model, schema, cfg.image_size, device, precision, cfg, channels_last)
         val_cache: dict = {}
         global_step = start_epoch * steps_per_epoch + start_step
-        step_time_ema = None
+        pace = Pace()
         last_iou: dict = {}
         cancelled = False
         # single process only: a rank leaving a step early would hang the others' all-reduce
@@ -170,6 +171,7 @@ class Trainer:
             generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
             distributed.set_epoch(loader, epoch)
             epoch_t0 = time.perf_counter()
+            pace.start()
             loss_sum, loss_n = 0.0, 0
             skip = start_step if epoch == start_epoch else 0
             for epoch_step, (x, y) in enumerate(loader):
@@ -215,19 +217,21 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 train_seconds += dt
                 images_seen += x.shape[0] * ddp.world_size
-                step_time_ema = dt if step_time_ema is None else 0.9 * step_time_ema + 0.1 * dt
+                images_per_s = pace.step_done(x.shape[0] * ddp.world_size)
                 lv = float(loss_value)
                 loss_sum += lv
                 loss_n += 1
                 self._emit(StepDone(epoch + 1, global_step, epoch_step + 1, steps_per_epoch, lv,
-                                    optimizer.param_groups[0]["lr"], x.shape[0] * ddp.world_size / dt,
-                                    step_time_ema * (total_steps - global_step)))
+                                    optimizer.param_groups[0]["lr"], images_per_s,
+                                    pace.eta_s(total_steps - global_step, cfg.epochs - epoch)))
             if cancelled:
                 break
             start_step = 0
+            val_t0 = time.perf_counter()
             res = evaluate_model(predictor, source, cfg.val_split, batch_size=cfg.batch_size,
                                  loss_fn=loss_fn, per_image=False, cache=val_cache,
                                  cancel=self._cancel.is_set, shard=ddp.shard)
+            pace.validation_done(time.perf_counter() - val_t0)
             if ddp.any(res.cancelled):  # training of this epoch is done; resume re-runs only its validation
                 if main:
                     save_checkpoint(last_path, state(epoch, steps_per_epoch))

@@ -137,3 +137,36 @@ def test_model_with_aux_head_trains_through_aux_loss(synth_data, tmp_path, monke
     steps = len(open_dataset(synth_data).samples("train")) // 4
     assert seen[:steps] == [True] * steps  # training steps see (main, [aux]); validation only main
     assert summary["best_miou"] is not None
+
+
+def test_step_rate_counts_data_loading_and_eta_counts_validation(synth_data, tmp_path, monkeypatch):
+    """A loader that takes 0.2 s per batch caps the reported rate at batch/0.2 img/s, and the
+    time left counts the loading and the validation still to run."""
+    import time
+
+    real_loader = setup.build_train_loader
+
+    class SlowLoader:
+        def __init__(self, loader):
+            self.loader = loader
+
+        def __len__(self):
+            return len(self.loader)
+
+        def __iter__(self):
+            for batch in self.loader:
+                time.sleep(0.2)
+                yield batch
+
+        def __getattr__(self, name):  # sampler etc. for set_epoch
+            return getattr(self.loader, name)
+
+    monkeypatch.setattr(setup, "build_train_loader", lambda *a, **k: SlowLoader(real_loader(*a, **k)))
+    events = []
+    Trainer(tiny(synth_data, tmp_path / "slow"), [events.append]).run()
+    steps = [e for e in events if isinstance(e, StepDone)]
+    epochs = [e for e in events if isinstance(e, EpochDone)]
+    assert all(s.images_per_s <= 4 / 0.2 for s in steps)
+    assert steps[0].eta_s >= 0.2 * (len(steps) - 1)
+    # after the last step only the last validation is left, timed on the first epoch's
+    assert 0 < steps[-1].eta_s < epochs[0].seconds
