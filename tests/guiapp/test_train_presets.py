@@ -32,9 +32,10 @@ def test_single_run_preset_loads_into_the_form(view, errors):
     f = view.form
     assert f.arch.currentText() == "ddrnet23-slim" == values["arch"]
     assert f.augment.currentText() == "strong" == values["augment"]
+    assert f.skip.isEnabled() and f.skip.isChecked() == values["skip"]  # DDRNet's 1/4 skip
     cfg = view.build_config()
     for key in ("weight_decay", "warmup_epochs", "seed", "name", "loss", "optimizer", "schedule",
-                "epochs", "batch_size"):
+                "epochs", "batch_size", "skip"):
         want = values[key]
         assert getattr(cfg, key) == (pytest.approx(want) if isinstance(want, float) else want), key
     assert cfg.image_size == tuple(values["image_size"]) and cfg.lr == pytest.approx(values["lr"])

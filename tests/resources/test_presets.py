@@ -47,6 +47,8 @@ def test_camvid_fast_is_the_realtime_recipe():
     assert cfg.warmup_epochs > 0 and cfg.optimizer == "adamw"
     # trained on crops, scored on whole images (section 9 of benchmarks/RESULTS.md)
     assert cfg.crop_size is not None and cfg.crop_size[0] < cfg.image_size[0] and not cfg.holdout
+    # the head takes the stem's 1/4-resolution features (section 9, third round)
+    assert cfg.skip and type(build_model(cfg, 11).net.head).__name__ == "DetailFusion"
 
 
 def test_report_comparison_covers_the_report():
