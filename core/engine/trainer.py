@@ -176,6 +176,7 @@ class Trainer:
             skip = start_step if epoch == start_epoch else 0
             for epoch_step, (x, y) in enumerate(loader):
                 if epoch_step < skip:
+                    pace.start()  # batches replayed on resume are not a step's wait
                     continue
                 if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
                     if main:

@@ -1,5 +1,6 @@
 """The Trainer end to end on tiny synthetic data: events, files, cancel, resume, failures."""
 import json
+import time
 
 import pytest
 import torch
@@ -139,29 +140,33 @@ def test_model_with_aux_head_trains_through_aux_loss(synth_data, tmp_path, monke
     assert summary["best_miou"] is not None
 
 
+class SlowLoader:
+    """A training loader that waits `delay` seconds before each batch."""
+
+    def __init__(self, loader, delay):
+        self.loader, self.delay = loader, delay
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            time.sleep(self.delay)
+            yield batch
+
+    def __getattr__(self, name):  # sampler etc. for set_epoch
+        return getattr(self.loader, name)
+
+
+def slow_loaders(monkeypatch, delay):
+    real = setup.build_train_loader
+    monkeypatch.setattr(setup, "build_train_loader", lambda *a, **k: SlowLoader(real(*a, **k), delay))
+
+
 def test_step_rate_counts_data_loading_and_eta_counts_validation(synth_data, tmp_path, monkeypatch):
     """A loader that takes 0.2 s per batch caps the reported rate at batch/0.2 img/s, and the
     time left counts the loading and the validation still to run."""
-    import time
-
-    real_loader = setup.build_train_loader
-
-    class SlowLoader:
-        def __init__(self, loader):
-            self.loader = loader
-
-        def __len__(self):
-            return len(self.loader)
-
-        def __iter__(self):
-            for batch in self.loader:
-                time.sleep(0.2)
-                yield batch
-
-        def __getattr__(self, name):  # sampler etc. for set_epoch
-            return getattr(self.loader, name)
-
-    monkeypatch.setattr(setup, "build_train_loader", lambda *a, **k: SlowLoader(real_loader(*a, **k)))
+    slow_loaders(monkeypatch, 0.2)
     events = []
     Trainer(tiny(synth_data, tmp_path / "slow"), [events.append]).run()
     steps = [e for e in events if isinstance(e, StepDone)]
@@ -170,3 +175,33 @@ def test_step_rate_counts_data_loading_and_eta_counts_validation(synth_data, tmp
     assert steps[0].eta_s >= 0.2 * (len(steps) - 1)
     # after the last step only the last validation is left, timed on the first epoch's
     assert 0 < steps[-1].eta_s < epochs[0].seconds
+
+
+def test_resumed_step_rate_leaves_out_the_replayed_batches(synth_data, tmp_path, monkeypatch):
+    """Resuming mid-epoch replays the epoch's first batches: the step clock restarts after each,
+    so the first resumed step is timed from its own batch on."""
+    from core.engine import trainer as trainer_module
+    from core.engine.pace import Pace
+
+    calls = []
+
+    class SpyPace(Pace):
+        def start(self):
+            calls.append("start")
+            super().start()
+
+        def step_done(self, images):
+            calls.append("step")
+            return super().step_done(images)
+
+    cfg = tiny(synth_data, tmp_path / "r")
+    trainer = Trainer(cfg)
+    trainer.add_listener(lambda e: isinstance(e, StepDone) and e.epoch == 2 and e.epoch_step == 2
+                         and trainer.cancel())
+    trainer.run()
+    monkeypatch.setattr(trainer_module, "Pace", SpyPace)
+    resumed = []
+    Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed.append(e)], resume=True).run()
+    assert [e.epoch_step for e in resumed] == [3]
+    # epoch start, then once after each of the two replayed batches, then the one real step
+    assert calls == ["start", "start", "start", "step"]
