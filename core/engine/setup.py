@@ -63,6 +63,10 @@ def train_stats(cfg: TrainConfig, source: DataSource) -> ClassStats | None:
     return compute_stats(source, cfg.train_split)
 
 
+def _stats_or_read(stats: ClassStats | None, cfg: TrainConfig, source: DataSource) -> ClassStats:
+    return stats if stats is not None else compute_stats(source, cfg.train_split)
+
+
 def class_weight_tensor(cfg: TrainConfig, source: DataSource,
                         stats: ClassStats | None = None) -> torch.Tensor | None:
     """Class weights from the training split's statistics (`stats`, read when not given), or
@@ -70,7 +74,7 @@ def class_weight_tensor(cfg: TrainConfig, source: DataSource,
     method = cfg.class_weights
     if method == "none":
         return None
-    stats = stats or compute_stats(source, cfg.train_split)
+    stats = _stats_or_read(stats, cfg, source)
     return torch.as_tensor(stats.weights(method), dtype=torch.float32)
 
 
@@ -96,8 +100,7 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     Rare-class crops aim at the rare classes of `stats` (the training split's; read when not given)."""
     rare_crop = None
     if cfg.rare_crop > 0:
-        stats = stats or compute_stats(source, cfg.train_split)
-        rare_crop = (stats.rare_classes(), float(cfg.rare_crop))
+        rare_crop = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.rare_crop))
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
                              train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop)
     if len(ds) < cfg.batch_size:

@@ -158,15 +158,11 @@ class SlowLoader:
         return getattr(self.loader, name)
 
 
-def slow_loaders(monkeypatch, delay):
-    real = setup.build_train_loader
-    monkeypatch.setattr(setup, "build_train_loader", lambda *a, **k: SlowLoader(real(*a, **k), delay))
-
-
 def test_step_rate_counts_data_loading_and_eta_counts_validation(synth_data, tmp_path, monkeypatch):
     """A loader that takes 0.2 s per batch caps the reported rate at batch/0.2 img/s, and the
     time left counts the loading and the validation still to run."""
-    slow_loaders(monkeypatch, 0.2)
+    real = setup.build_train_loader
+    monkeypatch.setattr(setup, "build_train_loader", lambda *a, **k: SlowLoader(real(*a, **k), 0.2))
     events = []
     Trainer(tiny(synth_data, tmp_path / "slow"), [events.append]).run()
     steps = [e for e in events if isinstance(e, StepDone)]
