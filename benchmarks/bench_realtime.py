@@ -6,6 +6,8 @@ random batches (data loading excluded: it is the same for every model), channels
 Trainer uses by default. The CPU may be shared, so the models run back to back, `--reps` times
 round-robin, and the table shows the median.
 
+A model is `arch[:encoder][:noskip]` (`noskip`: skip=False, e.g. DDRNet's paper head).
+
     .venv/bin/python benchmarks/bench_realtime.py [--models unet:resnet18,ddrnet23-slim]
                                                   [--size 360x480] [--batch 4] [--steps 5]
                                                   [--warmup 2] [--reps 2]
@@ -57,7 +59,7 @@ def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmu
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="unet:resnet18,ddrnet23-slim")
+    ap.add_argument("--models", default="unet:resnet18,ddrnet23-slim,ddrnet23-slim::noskip")
     ap.add_argument("--size", default="360x480")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--steps", type=int, default=5)
@@ -65,26 +67,26 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=2)
     args = ap.parse_args(argv)
     size = parse_size(args.size)
-    specs = [tuple(m.split(":")) if ":" in m else (m, None) for m in args.models.split(",")]
     print(machine())
     models, rows = {}, []
-    for arch, enc in specs:
+    for spec in args.models.split(","):
+        arch, enc, *rest = spec.split(":") + [""]
         torch.manual_seed(0)
-        m = create_model(arch, 11, enc)
-        models[(arch, enc)] = (m, count_gflops(m, size), count_params(m))
+        m = create_model(arch, 11, enc or None, skip="noskip" not in rest)
+        label = arch + (f"/{enc}" if enc else "") + (" no skip" if "noskip" in rest else "")
+        models[label] = (m, count_gflops(m, size), count_params(m))
     speeds = {k: [] for k in models}
     for rep in range(args.reps):  # round-robin so CPU contention hits every model alike
         for key, (m, _, _) in models.items():
             ips = train_throughput(m, size, args.batch, args.steps, args.warmup,
                                    aux_weights=m.aux_weights)
             speeds[key].append(ips)
-            print(f"rep {rep + 1}: {key[0]}{'/' + key[1] if key[1] else ''}: {ips:.3f} img/s",
-                  flush=True)
+            print(f"rep {rep + 1}: {key}: {ips:.3f} img/s", flush=True)
     base = statistics.median(next(iter(speeds.values())))
-    for (arch, enc), (m, gf, params) in models.items():
-        med = statistics.median(speeds[(arch, enc)])
-        rows.append([f"{arch}{'/' + enc if enc else ''}", f"{gf:.2f}", f"{params / 1e6:.2f}",
-                     " ".join(f"{s:.2f}" for s in speeds[(arch, enc)]), f"{med:.2f}",
+    for label, (m, gf, params) in models.items():
+        med = statistics.median(speeds[label])
+        rows.append([label, f"{gf:.2f}", f"{params / 1e6:.2f}",
+                     " ".join(f"{s:.2f}" for s in speeds[label]), f"{med:.2f}",
                      f"{med / base:.2f}x"])
     print(f"\nfp32 training, batch {args.batch}, {size[0]}x{size[1]}, {args.steps} steps after "
           f"{args.warmup} warm-up, median of {args.reps} round-robin reps; GFLOPs forward "
