@@ -64,6 +64,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     epochs: int = 10
     batch_size: int = 4
+    ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead (0: off)
     # execution
     device: str = "auto"
     precision: str = "auto"
@@ -89,6 +90,8 @@ class TrainConfig:
             raise ConfigError(f"rare_crop is a share of the crops, in [0, 1], got {self.rare_crop}")
         if self.rare_crop and self.crop_size is None and self.augment != "strong":
             raise ConfigError("rare_crop moves the training crop: set a crop size or the strong augmentation")
+        if not 0.0 <= float(self.ema) < 1.0:
+            raise ConfigError(f"ema is a decay in [0, 1) (0: off, e.g. 0.999), got {self.ema}")
         if float(self.lr) <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):

@@ -46,6 +46,18 @@ def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = T
     )
 
 
+def build_ema(cfg: TrainConfig, model: torch.nn.Module):
+    """A moving average of `model`'s weights and buffers (timm's ModelEmaV3), or None when off.
+
+    The decay ramps up as 1 - (1 + step)^-3/4 to cfg.ema (timm's setting for runs of under ~10k
+    steps), so a short run averages over its recent steps rather than its random start.
+    """
+    if not cfg.ema:
+        return None
+    from timm.utils import ModelEmaV3
+    return ModelEmaV3(model, decay=float(cfg.ema), use_warmup=True, warmup_power=0.75)
+
+
 def open_source(cfg: TrainConfig) -> DataSource:
     if not cfg.data:
         raise ConfigError("no dataset given (--data DIR)")

@@ -112,7 +112,9 @@ class Trainer:
         model = model.to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
-        model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: saved, evaluated
+        model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: its weights
+        ema = setup.build_ema(cfg, model)
+        scored = ema.module if ema is not None else model  # the weights validated and saved as best
         loss_fn = setup.build_loss(cfg, source, weights).to(device)
         if model.aux_weights:  # e.g. DDRNet: (main, [aux]) while training, main alone in eval
             loss_fn = AuxLoss(loss_fn, model.aux_weights)
@@ -135,6 +137,8 @@ class Trainer:
             scheduler.load_state_dict(st["scheduler"])
             if st.get("scaler"):
                 scaler.load_state_dict(st["scaler"])
+            if ema is not None:  # a run that had no average yet starts it from the resumed weights
+                ema.module.load_state_dict(st.get("ema", st["model"]))
             start_epoch, start_step = int(st["epoch"]), int(st["epoch_step"])
             best_miou, best_epoch = float(st["best_miou"]), int(st["best_epoch"])
             train_seconds, images_seen = float(st["train_seconds"]), int(st["images_seen"])
@@ -152,13 +156,14 @@ class Trainer:
                 "config": cfg.to_dict(), "schema": schema.to_dict(),
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler.is_enabled() else {},
+                **({"ema": ema.module.state_dict()} if ema is not None else {}),
                 "epoch": epoch, "epoch_step": epoch_step, "best_miou": best_miou, "best_epoch": best_epoch,
                 "train_seconds": train_seconds, "images_seen": images_seen,
             }
 
         self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, cfg.epochs, steps_per_epoch,
                               total_steps, device_label, precision, gflops, params, list(schema.names)))
-        predictor = Predictor(model, schema, cfg.image_size, device, precision, cfg, channels_last)
+        predictor = Predictor(scored, schema, cfg.image_size, device, precision, cfg, channels_last)
         val_cache: dict = {}
         global_step = start_epoch * steps_per_epoch + start_step
         pace = Pace()
@@ -215,6 +220,8 @@ class Trainer:
                 scaler.update()
                 scheduler.step()
                 global_step += 1
+                if ema is not None:
+                    ema.update(model, step=global_step)
                 dt = time.perf_counter() - t0
                 train_seconds += dt
                 images_seen += x.shape[0] * ddp.world_size
@@ -254,7 +261,7 @@ class Trainer:
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
                 if main:
                     save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
-                                                "model": model.state_dict(), "epoch": epoch + 1, "miou": miou})
+                                                "model": scored.state_dict(), "epoch": epoch + 1, "miou": miou})
                 self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
             if main:
                 with open(self.run_dir / "metrics.jsonl", "a") as f:
@@ -268,7 +275,7 @@ class Trainer:
             interrupter.remove()
         holdout = None
         if cfg.holdout and best_epoch > 0 and not cancelled:
-            holdout = self._score_holdout(model, predictor, source, best_path, cfg, ddp)
+            holdout = self._score_holdout(scored, predictor, source, best_path, cfg, ddp)
         summary = {"best_miou": best_miou if best_epoch > 0 else None, "best_epoch": best_epoch,
                    "cancelled": cancelled}  # what a non-zero rank returns
         if main:

@@ -86,6 +86,14 @@ class TrainForm(QWidget):
         self.batch_size.setRange(1, 256)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
+        self.ema = QDoubleSpinBox()
+        self.ema.setDecimals(4)
+        self.ema.setRange(0.0, 0.9999)
+        self.ema.setSingleStep(0.001)
+        self.ema.setSpecialValueText("off")
+        self.ema.setToolTip("Decay of a moving average of the weights (e.g. 0.999): the average is "
+                            "what validation scores and best.pt keeps. It smooths the epoch-to-epoch "
+                            "swings of rare classes; off = the trained weights themselves")
         self.height = QSpinBox()
         self.width = QSpinBox()
         for box in (self.height, self.width):
@@ -163,6 +171,7 @@ class TrainForm(QWidget):
         of.addRow("Learning rate", self.lr)
         of.addRow("Batch size", self.batch_size)
         of.addRow("Epochs", self.epochs)
+        of.addRow("Weight average", self.ema)
         of.addRow("Device", self.device)
 
         lay = QVBoxLayout(self)
@@ -182,7 +191,7 @@ class TrainForm(QWidget):
         self.skip.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
-        for w in (self.lr, self.batch_size, self.epochs, self.crop_h, self.crop_w, self.rare_crop):
+        for w in (self.lr, self.batch_size, self.epochs, self.ema, self.crop_h, self.crop_w, self.rare_crop):
             w.valueChanged.connect(self.changed)
         self.augment.currentTextChanged.connect(self._update_rare_crop)
         self.crop.toggled.connect(self._on_crop)
@@ -212,6 +221,7 @@ class TrainForm(QWidget):
         self.lr.setValue(cfg.lr)
         self.batch_size.setValue(cfg.batch_size)
         self.epochs.setValue(cfg.epochs)
+        self.ema.setValue(cfg.ema)
         self.height.setValue(cfg.image_size[0])
         self.width.setValue(cfg.image_size[1])
         self.crop.setChecked(cfg.crop_size is not None)
@@ -246,6 +256,7 @@ class TrainForm(QWidget):
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
+            ema=round(self.ema.value(), 4),
             image_size=(self.height.value(), self.width.value()),
             crop_size=crop, rare_crop=rare_crop, holdout=holdout,
             augment=self.augment.currentText(), device=self.device.currentText(),

@@ -125,11 +125,11 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
     assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "1", "--image-size",
                  "32x48", "--crop-size", "24x32", "--rare-crop", "0.5", "--holdout", "synth_00000,synth_00001",
                  "--batch-size", "4", "--class-weights", "sqrt-median",
-                 "--augment", "strong", "--loss", "ohem+dice", "--out", str(out)]) == 0
+                 "--augment", "strong", "--loss", "ohem+dice", "--ema", "0.99", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["crop_size"] == [24, 32] and summary["loss"] == "ohem+dice"
     saved = TrainConfig.from_yaml(out / "config.yaml")
-    assert saved.rare_crop == 0.5 and saved.class_weights == "sqrt-median"
+    assert saved.rare_crop == 0.5 and saved.class_weights == "sqrt-median" and saved.ema == 0.99
     held = summary["holdout"]
     n_held = sum(n.startswith(("synth_00000", "synth_00001"))
                  for n in (s.name for s in open_dataset(synth_data).samples("train")))

@@ -56,6 +56,15 @@ def test_dropdowns_change_the_config(view):
     assert cfg.data == str(view.state.source.root) and cfg.workers == 0
 
 
+def test_weight_average_is_off_by_default_and_set_from_its_box(view):
+    f = view.form
+    assert view.build_config().ema == 0.0 and f.ema.text() == "off"
+    f.ema.setValue(0.999)
+    assert view.build_config().ema == pytest.approx(0.999)
+    f.set_config(view.build_config().replace(ema=0.99))
+    assert f.ema.value() == pytest.approx(0.99)
+
+
 def test_options_grey_out_where_they_do_not_apply(view):
     from core.models.registry import model_info
 
