@@ -12,13 +12,12 @@ from core.engine.trainer import Trainer
 from core.errors import ConfigError
 from core.evaluate import evaluate
 from core.data.source import open_dataset
+from tests.core.engine.test_trainer import tiny as trainer_tiny
 
 
 def tiny(synth_data, out, **kw) -> TrainConfig:
-    base = dict(data=str(synth_data), arch="baseline", loss="ce", optimizer="adam", epochs=1, batch_size=4,
-                image_size=(32, 48), augment="none", out=str(out), seed=3, lr=3e-3, ema=0.9)
-    base.update(kw)
-    return TrainConfig(**base)
+    """The Trainer tests' tiny run, one epoch, with the average on."""
+    return trainer_tiny(synth_data, out, **{"epochs": 1, "ema": 0.9, **kw})
 
 
 def _decay(step: int, cap: float) -> float:
