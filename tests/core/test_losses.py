@@ -223,3 +223,24 @@ def test_ohem_plus_dice_is_the_sum():
     total = create_loss("ohem+dice", 5)(logits, target)
     parts = create_loss("ohem", 5)(logits, target) + create_loss("dice", 5)(logits, target)
     assert total.item() == pytest.approx(parts.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("weights", [None, [1.0, 2.0, 0.5, 1.0, 3.0]])
+def test_dice_matches_smp_value_and_gradient(weights):
+    """Dice is SMP's multiclass DiceLoss computed without its one-hot: same value, same gradient,
+    void pixels included and one class absent from the batch."""
+    from segmentation_models_pytorch.losses import DiceLoss
+
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(2, 5, 7, 9, generator=g)
+    target = torch.randint(0, 4, (2, 7, 9), generator=g)  # class 4 never occurs
+    target[0, :2] = 255
+    ours_in = logits.clone().requires_grad_()
+    smp_in = logits.clone().requires_grad_()
+    ours = create_loss("dice", 5, class_weights=weights)(ours_in, target)
+    ref = DiceLoss("multiclass", from_logits=True, ignore_index=255, class_weights=weights)(smp_in, target)
+    ours.backward()
+    ref.backward()
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
+    assert torch.allclose(ours_in.grad, smp_in.grad, atol=1e-7, rtol=1e-4)
+    assert ours_in.grad[target.unsqueeze(1).expand_as(logits) == 255].abs().max() == 0
