@@ -68,7 +68,7 @@ class TrainConfig:
     # execution
     device: str = "auto"
     precision: str = "auto"
-    channels_last: bool | None = None  # None: on CUDA only (slower on AVX2 CPUs, benchmarks/RESULTS.md)
+    channels_last: bool | None = None  # None: on CUDA and bf16 CPUs (slower in fp32 on CPUs, RESULTS.md)
     workers: int = 0
     seed: int = 0
     deterministic: bool = False

@@ -91,8 +91,9 @@ class Predictor:
         except (RuntimeError, TypeError, AttributeError) as e:
             raise CheckpointError(f"{path}: weights do not fit a {cfg.arch} model ({str(e).splitlines()[0]})") from None
         dev = resolve_device(device)
-        return cls(model, schema, cfg.image_size, dev, resolve_precision(precision, dev), cfg,
-                   channels_last=use_channels_last(cfg.channels_last, dev), tta=tta)
+        precision = resolve_precision(precision, dev)
+        return cls(model, schema, cfg.image_size, dev, precision, cfg,
+                   channels_last=use_channels_last(cfg.channels_last, dev, precision), tta=tta)
 
     def _batch(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         x = torch.stack([self._transform(image=img)["image"] for img in images]).to(self.device)

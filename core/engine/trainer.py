@@ -96,7 +96,7 @@ class Trainer:
         device_label = f"{device} x{ddp.world_size}" if ddp.enabled else str(device)
         precision = resolve_precision(cfg.precision, device)
         amp_dtype = autocast_dtype(precision)
-        channels_last = use_channels_last(cfg.channels_last, device)
+        channels_last = use_channels_last(cfg.channels_last, device, precision)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = not cfg.deterministic
 
