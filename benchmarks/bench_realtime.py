@@ -1,12 +1,14 @@
 """Real-time network vs the UNet baseline on this CPU: GFLOPs, parameters and training throughput.
 
 The question behind it: in a fixed 60-minute CPU budget, how many more epochs does a cheaper
-network buy? Throughput is the model's own forward + loss + backward + Adam step in fp32 on
-random batches (data loading excluded: it is the same for every model), channels_last as the
-Trainer uses by default. The CPU may be shared, so the models run back to back, `--reps` times
+network buy? Throughput is the model's own forward + loss + backward + Adam step on random
+batches (data loading excluded: it is the same for every model), fp32 and channels_last unless
+the spec says otherwise. The CPU may be shared, so the models run back to back, `--reps` times
 round-robin, and the table shows the median.
 
-A model is `arch[:encoder][:noskip]` (`noskip`: skip=False, e.g. DDRNet's paper head).
+A model is `arch[:encoder][:opt+opt...]`, options: `noskip` (skip=False, e.g. DDRNet's paper
+head), `bf16` (bf16 autocast, as `precision: auto` picks on CPUs with native bf16), `nchw`
+(contiguous NCHW instead of channels_last). E.g. `ddrnet23-slim::bf16+nchw`.
 
     .venv/bin/python benchmarks/bench_realtime.py [--models unet:resnet18,ddrnet23-slim]
                                                   [--size 360x480] [--batch 4] [--steps 5]
@@ -33,20 +35,24 @@ from core.models.registry import create_model  # noqa: E402
 
 
 def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmup: int,
-                     num_classes: int = 11, aux_weights=()) -> float:
+                     num_classes: int = 11, aux_weights=(), bf16: bool = False,
+                     channels_last: bool = True) -> float:
     """Images per second over `steps` timed training steps after `warmup` untimed ones."""
-    model.train().to(memory_format=torch.channels_last)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model.train().to(memory_format=fmt)
     loss_fn = create_loss("ce", num_classes)
     if aux_weights:
         loss_fn = AuxLoss(loss_fn, aux_weights)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, 3, *size, generator=g).contiguous(memory_format=torch.channels_last)
+    x = torch.randn(batch, 3, *size, generator=g).contiguous(memory_format=fmt)
     y = torch.randint(0, num_classes, (batch, *size), generator=g)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss_fn(out, y).backward()
         opt.step()
 
     for _ in range(warmup):
@@ -69,17 +75,20 @@ def main(argv=None) -> int:
     size = parse_size(args.size)
     print(machine())
     models, rows = {}, []
+    opts = {}
     for spec in args.models.split(","):
-        arch, enc, *rest = spec.split(":") + [""]
+        arch, enc, rest = (spec.split(":") + ["", ""])[:3]
+        flags = set(filter(None, rest.split("+")))
         torch.manual_seed(0)
-        m = create_model(arch, 11, enc or None, skip="noskip" not in rest)
-        label = arch + (f"/{enc}" if enc else "") + (" no skip" if "noskip" in rest else "")
+        m = create_model(arch, 11, enc or None, skip="noskip" not in flags)
+        label = " ".join([arch + (f"/{enc}" if enc else ""), *sorted(flags)])
         models[label] = (m, count_gflops(m, size), count_params(m))
+        opts[label] = dict(bf16="bf16" in flags, channels_last="nchw" not in flags)
     speeds = {k: [] for k in models}
     for rep in range(args.reps):  # round-robin so CPU contention hits every model alike
         for key, (m, _, _) in models.items():
             ips = train_throughput(m, size, args.batch, args.steps, args.warmup,
-                                   aux_weights=m.aux_weights)
+                                   aux_weights=m.aux_weights, **opts[key])
             speeds[key].append(ips)
             print(f"rep {rep + 1}: {key}: {ips:.3f} img/s", flush=True)
     base = statistics.median(next(iter(speeds.values())))
@@ -88,7 +97,7 @@ def main(argv=None) -> int:
         rows.append([label, f"{gf:.2f}", f"{params / 1e6:.2f}",
                      " ".join(f"{s:.2f}" for s in speeds[label]), f"{med:.2f}",
                      f"{med / base:.2f}x"])
-    print(f"\nfp32 training, batch {args.batch}, {size[0]}x{size[1]}, {args.steps} steps after "
+    print(f"\ntraining (fp32 channels_last unless named), batch {args.batch}, {size[0]}x{size[1]}, {args.steps} steps after "
           f"{args.warmup} warm-up, median of {args.reps} round-robin reps; GFLOPs forward "
           "(eval, main path), multiply-add = 2")
     print(table(["model", "GFLOPs", "params M", "img/s per rep", "img/s median", "vs first"],
