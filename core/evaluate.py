@@ -20,7 +20,7 @@ from core.data.augment import build_transform
 from core.data.source import DataSource
 from core.device import autocast_dtype, resolve_device, resolve_precision, use_channels_last
 from core.engine.checkpoint import load_checkpoint
-from core.errors import CheckpointError
+from core.errors import CheckpointError, ConfigError
 from core.metrics import ConfusionMatrix, Scores, compute_scores
 from core.tta import TTAOptions, tta_logits
 
@@ -91,7 +91,7 @@ class Predictor:
         except (RuntimeError, TypeError, AttributeError) as e:
             raise CheckpointError(f"{path}: weights do not fit a {cfg.arch} model ({str(e).splitlines()[0]})") from None
         dev = resolve_device(device)
-        precision = resolve_precision(precision, dev)
+        precision = _scoring_precision(precision, cfg.precision, dev)
         return cls(model, schema, cfg.image_size, dev, precision, cfg,
                    channels_last=use_channels_last(cfg.channels_last, dev, precision), tta=tta)
 
@@ -130,6 +130,18 @@ class Predictor:
             entropy=entropy.cpu().numpy().astype(np.float32),
             probs=p.cpu().numpy() if with_probs else None,
         )
+
+
+def _scoring_precision(requested: str, trained: str, device: torch.device) -> str:
+    """`auto` follows the run's own setting, so eval repeats the run's validation numbers: a run
+    trained with precision fp32 is scored in fp32 on a CPU where auto means bf16. A setting this
+    device cannot run (fp16 from a GPU run, scored on a CPU) falls back to auto."""
+    if requested == "auto" and trained != "auto":
+        try:
+            return resolve_precision(trained, device)
+        except ConfigError:
+            pass
+    return resolve_precision(requested, device)
 
 
 def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batch_size: int = 4,

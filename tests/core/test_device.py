@@ -30,3 +30,15 @@ def test_channels_last_default_on_cpu_only_with_bf16():
     assert use_channels_last(False, CPU, "bf16") is False
     assert use_channels_last(True, CPU, "fp32") is True
     assert use_channels_last(True, torch.device("mps"), "fp32") is False
+
+
+def test_eval_precision_follows_the_run_unless_told(monkeypatch):
+    """`eval` with precision auto scores a run in the run's own precision, so it repeats the run's
+    validation numbers; what the device cannot run (fp16 on a CPU) falls back to auto."""
+    from core.evaluate import _scoring_precision
+
+    monkeypatch.setattr(dev, "cpu_has_native_bf16", lambda: True)
+    assert _scoring_precision("auto", "fp32", CPU) == "fp32"
+    assert _scoring_precision("auto", "auto", CPU) == "bf16"
+    assert _scoring_precision("auto", "fp16", CPU) == "bf16"
+    assert _scoring_precision("fp32", "bf16", CPU) == "fp32"
