@@ -16,7 +16,7 @@ class, mean over all classes with a class absent from the batch's ground truth c
 computed from a boolean class mask: SMP builds an int64 [B,C,H*W] one-hot, permutes it and takes
 an L1 norm, which cost 0.11-0.13 s per call (forward + backward) at 4x11x360x480 here, more than
 OHEM-CE; DDRNet calls it twice a step (main and aux head). This gives the same value and gradient
-(tests/core/test_losses.py checks both against SMP) in 0.05 s.
+(tests/core/test_losses.py checks both against SMP) in 0.03-0.05 s (benchmarks/bench_loss.py).
 
 ``class_weights`` (length C, e.g. from ``core.data.stats.class_weights``) apply to every loss that
 is given them: weighted mean over pixels for CE and focal (as torch's ``weight=``), weighted mean
