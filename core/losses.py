@@ -171,11 +171,12 @@ class Dice(nn.Module):
         c = self.num_classes
         target = target.long()
         probs = torch.softmax(logits.float(), dim=1)
+        valid = (target != self.ignore_index).unsqueeze(1)
         classes = torch.arange(c, device=target.device).view(1, c, 1, 1)
-        onehot = target.unsqueeze(1) == classes  # bool, all False at void pixels
+        onehot = (target.unsqueeze(1) == classes) & valid  # all False at void, whatever its id
         inter = (probs * onehot).sum(dim=(0, 2, 3))
         count = onehot.sum(dim=(0, 2, 3)).to(probs.dtype)
-        prob_sum = (probs * (target != self.ignore_index).unsqueeze(1)).sum(dim=(0, 2, 3))
+        prob_sum = (probs * valid).sum(dim=(0, 2, 3))
         dice = 2 * inter / (prob_sum + count).clamp_min(2 * self.EPS)
         loss = (1.0 - dice) * (count > 0).to(dice.dtype)
         if self.weight.numel():

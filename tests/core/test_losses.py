@@ -244,3 +244,16 @@ def test_dice_matches_smp_value_and_gradient(weights):
     assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
     assert torch.allclose(ours_in.grad, smp_in.grad, atol=1e-7, rtol=1e-4)
     assert ours_in.grad[target.unsqueeze(1).expand_as(logits) == 255].abs().max() == 0
+
+
+def test_dice_ignores_void_whatever_its_id():
+    """A void id inside the class range (here 0) is masked like 255: same loss as relabelling it."""
+    from core.losses import Dice
+
+    logits, target, _ = random_case(seed=4)
+    void0 = target.clone()
+    void0[target == 255] = 0
+    as_255 = void0.clone()
+    as_255[void0 == 0] = 255
+    assert Dice(5, ignore_index=0)(logits, void0).item() == pytest.approx(
+        Dice(5, ignore_index=255)(logits, as_255).item(), rel=1e-6)
