@@ -97,8 +97,8 @@ def main(argv=None) -> int:
         rows.append([label, f"{gf:.2f}", f"{params / 1e6:.2f}",
                      " ".join(f"{s:.2f}" for s in speeds[label]), f"{med:.2f}",
                      f"{med / base:.2f}x"])
-    print(f"\ntraining (fp32 channels_last unless named), batch {args.batch}, {size[0]}x{size[1]}, {args.steps} steps after "
-          f"{args.warmup} warm-up, median of {args.reps} round-robin reps; GFLOPs forward "
+    print(f"\ntraining (fp32 channels_last unless named), batch {args.batch}, {size[0]}x{size[1]}, "
+          f"{args.steps} steps after {args.warmup} warm-up, median of {args.reps} round-robin reps; GFLOPs forward "
           "(eval, main path), multiply-add = 2")
     print(table(["model", "GFLOPs", "params M", "img/s per rep", "img/s median", "vs first"],
                 rows))
