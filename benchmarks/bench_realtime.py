@@ -7,8 +7,9 @@ the spec says otherwise. The CPU may be shared, so the models run back to back, 
 round-robin, and the table shows the median.
 
 A model is `arch[:encoder][:opt+opt...]`, options: `noskip` (skip=False, e.g. DDRNet's paper
-head), `bf16` (bf16 autocast, as `precision: auto` picks on CPUs with native bf16), `nchw`
-(contiguous NCHW instead of channels_last). E.g. `ddrnet23-slim::bf16+nchw`.
+head), `detail` (detail=True: DDRNet's train-time boundary head and its loss), `bf16` (bf16
+autocast, as `precision: auto` picks on CPUs with native bf16), `nchw` (contiguous NCHW instead
+of channels_last). E.g. `ddrnet23-slim::bf16+nchw`.
 
     .venv/bin/python benchmarks/bench_realtime.py [--models unet:resnet18,ddrnet23-slim]
                                                   [--size 360x480] [--batch 4] [--steps 5]
@@ -35,14 +36,14 @@ from core.models.registry import create_model  # noqa: E402
 
 
 def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmup: int,
-                     num_classes: int = 11, aux_weights=(), bf16: bool = False,
+                     num_classes: int = 11, bf16: bool = False,
                      channels_last: bool = True) -> float:
     """Images per second over `steps` timed training steps after `warmup` untimed ones."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.train().to(memory_format=fmt)
     loss_fn = create_loss("ce", num_classes)
-    if aux_weights:
-        loss_fn = AuxLoss(loss_fn, aux_weights)
+    if model.aux_weights or model.boundary_weight:
+        loss_fn = AuxLoss(loss_fn, model.aux_weights, model.boundary_weight)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, 3, *size, generator=g).contiguous(memory_format=fmt)
@@ -80,15 +81,15 @@ def main(argv=None) -> int:
         arch, enc, rest = (spec.split(":") + ["", ""])[:3]
         flags = set(filter(None, rest.split("+")))
         torch.manual_seed(0)
-        m = create_model(arch, 11, enc or None, skip="noskip" not in flags)
+        m = create_model(arch, 11, enc or None, skip="noskip" not in flags,
+                         detail="detail" in flags)
         label = " ".join([arch + (f"/{enc}" if enc else ""), *sorted(flags)])
         models[label] = (m, count_gflops(m, size), count_params(m))
         opts[label] = dict(bf16="bf16" in flags, channels_last="nchw" not in flags)
     speeds = {k: [] for k in models}
     for rep in range(args.reps):  # round-robin so CPU contention hits every model alike
         for key, (m, _, _) in models.items():
-            ips = train_throughput(m, size, args.batch, args.steps, args.warmup,
-                                   aux_weights=m.aux_weights, **opts[key])
+            ips = train_throughput(m, size, args.batch, args.steps, args.warmup, **opts[key])
             speeds[key].append(ips)
             print(f"rep {rep + 1}: {key}: {ips:.3f} img/s", flush=True)
     base = statistics.median(next(iter(speeds.values())))

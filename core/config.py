@@ -53,6 +53,7 @@ class TrainConfig:
     output_stride: int | None = None  # None: the architecture's own default (e.g. 8 for DeepLabV3)
     skip: bool = True
     norm: str | None = None  # None: the architecture's own default
+    detail: bool = False  # train-time boundary (detail) head, where the architecture has one
     # objective and optimisation
     loss: str = "ce"
     optimizer: str = "adam"

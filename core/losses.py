@@ -196,24 +196,75 @@ class SumLoss(nn.Module):
         return sum(loss(logits, target) for loss in self.losses)
 
 
+def boundary_target(target: torch.Tensor, ignore_index: int = 255, kernel: int = 3) -> torch.Tensor:
+    """Float [B,1,H,W]: 1 where a pixel's kernel x kernel neighbourhood holds a class other than
+    its own, void neighbours not counting (a max and a min pool over the labels, void set below
+    every class for the max and above every class for the min). Void pixels get 0; the loss
+    masks them."""
+    t = target.long()
+    valid = t != ignore_index
+    big = int(t[valid].max()) + 1 if bool(valid.any()) else 1
+    hi = torch.where(valid, t, -1).unsqueeze(1).float()
+    lo = torch.where(valid, t, big).unsqueeze(1).float()
+    pad = kernel // 2
+    edge = F.max_pool2d(hi, kernel, 1, pad) != -F.max_pool2d(-lo, kernel, 1, pad)
+    return (edge & valid.unsqueeze(1)).float()
+
+
+class BoundaryLoss(nn.Module):
+    """STDC's detail loss for a one-channel boundary head: binary cross-entropy plus binary Dice
+    (smooth 1) against ``boundary_target(target)``, both over non-void pixels. Boundary pixels are
+    a few percent of an image; the Dice term keeps the head from predicting "no edge" everywhere."""
+
+    def __init__(self, ignore_index: int = 255, kernel: int = 3) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.kernel = kernel
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if logits.dim() != 4 or logits.shape[1] != 1:
+            raise ValueError(f"boundary loss: logits must be [B,1,H,W], got {list(logits.shape)}")
+        logits = logits.float()
+        if logits.shape[-2:] != target.shape[-2:]:
+            logits = F.interpolate(logits, size=target.shape[-2:], mode="bilinear",
+                                   align_corners=False)
+        edge = boundary_target(target, self.ignore_index, self.kernel)
+        valid = (target != self.ignore_index).unsqueeze(1).to(logits.dtype)
+        n = valid.sum()
+        if n == 0:
+            return logits.sum() * 0.0
+        bce = (F.binary_cross_entropy_with_logits(logits, edge, reduction="none") * valid).sum() / n
+        prob = torch.sigmoid(logits) * valid
+        dice = (2 * (prob * edge).sum() + 1) / (prob.sum() + edge.sum() + 1)
+        return bce + (1 - dice)
+
+
 class AuxLoss(nn.Module):
     """Deep supervision for models with auxiliary heads (DDRNet, BiSeNetV2, PIDNet): the model
     returns ``(main, [aux, ...])`` in training mode and only ``main`` in eval mode, so this takes
     either and returns ``base(main) + sum_i weights[i] * base(aux_i)``. Aux logits at another size
     than the target are resized bilinearly first. With a plain tensor it is just ``base`` (the
-    validation loss stays comparable across architectures)."""
+    validation loss stays comparable across architectures). A model with a boundary head returns
+    ``(main, [aux, ...], boundary)``, which adds ``boundary_weight * BoundaryLoss(boundary)``."""
 
-    def __init__(self, base: nn.Module, weights: Sequence[float]) -> None:
+    def __init__(self, base: nn.Module, weights: Sequence[float], boundary_weight: float = 0.0,
+                 ignore_index: int = 255) -> None:
         super().__init__()
         self.base = base
         self.weights = tuple(float(w) for w in weights)
-        if any(not np.isfinite(w) or w < 0 for w in self.weights):
-            raise ConfigError(f"aux loss weights must be finite and >= 0, got {list(weights)}")
+        self.boundary_weight = float(boundary_weight)
+        if any(not np.isfinite(w) or w < 0 for w in (*self.weights, self.boundary_weight)):
+            raise ConfigError(f"aux loss weights must be finite and >= 0, got "
+                              f"{list(weights)} and boundary {boundary_weight}")
+        self.boundary = BoundaryLoss(ignore_index) if self.boundary_weight else None
 
     def forward(self, output, target: torch.Tensor) -> torch.Tensor:
         if isinstance(output, torch.Tensor):
             return self.base(output, target)
-        main, aux = output
+        main, aux, *boundary = output
+        if bool(boundary) != (self.boundary is not None):
+            raise ValueError("aux loss: the model's boundary output and the boundary weight "
+                             "must come together")
         if len(aux) != len(self.weights):
             raise ValueError(f"aux loss: model returned {len(aux)} auxiliary outputs, "
                              f"but {len(self.weights)} weights were given")
@@ -223,6 +274,8 @@ class AuxLoss(nn.Module):
                 logits = F.interpolate(logits.float(), size=target.shape[-2:], mode="bilinear",
                                        align_corners=False)
             loss = loss + w * self.base(logits, target)
+        if boundary:
+            loss = loss + self.boundary_weight * self.boundary(boundary[0], target)
         return loss
 
 

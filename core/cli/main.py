@@ -39,6 +39,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-stride", type=int, help="32, or 16/8 for a dilated encoder")
     p.add_argument("--no-skip", dest="skip", action="store_const", const=False, help="drop skip connections")
     p.add_argument("--norm", help="decoder normalisation: batch, group, none")
+    p.add_argument("--detail", action="store_const", const=True,
+                   help="train-time boundary head on the 1/4 features (ddrnet23-slim; no "
+                        "inference cost)")
     p.add_argument("--pretrained", action="store_const", const=True,
                    help="start the encoder from local weights (needs --weights-path)")
     p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")

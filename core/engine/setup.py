@@ -43,6 +43,7 @@ def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = T
         output_stride=cfg.output_stride,
         skip=cfg.skip,
         norm=cfg.norm,
+        detail=cfg.detail,
     )
 
 

@@ -116,8 +116,9 @@ class Trainer:
         ema = setup.build_ema(cfg, model)
         scored = ema.module if ema is not None else model  # the weights validated and saved as best
         loss_fn = setup.build_loss(cfg, source, weights).to(device)
-        if model.aux_weights:  # e.g. DDRNet: (main, [aux]) while training, main alone in eval
-            loss_fn = AuxLoss(loss_fn, model.aux_weights)
+        if model.aux_weights or model.boundary_weight:  # e.g. DDRNet: (main, [aux]) while
+            # training (plus boundary logits with its detail head), main alone in eval
+            loss_fn = AuxLoss(loss_fn, model.aux_weights, model.boundary_weight).to(device)
         optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
                                      cfg.momentum, cfg.nesterov)
         steps_per_epoch = len(loader)

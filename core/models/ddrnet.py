@@ -18,6 +18,12 @@ in eval mode only the main logits (so FLOPs, prediction and export see the main 
 `skip=True` adds one thing the paper does not have: a 1/4-resolution skip from the stem into the
 head (`DetailFusion`, DeepLabV3+'s low-level path). DDRNet's output sits at 1/8, where a 4-px pole
 of a 360x480 CamVid image is half a cell; the paper trains on 720x960 images.
+
+`detail=True` adds a train-time head on those 1/4 stem features that predicts where the ground
+truth changes class (`DetailHead`, after STDC's "detail guidance", Fan et al. 2021, and PIDNet's
+boundary branch): thin things such as poles are all boundary, and the stem features that the skip
+path hands to the classifier learn to mark them. The head is dropped in eval mode, so FLOPs,
+prediction and export are those of the network without it.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from core.models.registry import Built, register_model
 PLANES, SPP_PLANES, HEAD_PLANES = 32, 128, 64  # the "slim" widths of the reference code
 DETAIL_PLANES = 32  # width of the 1/4-resolution skip path (skip=True)
 AUX_WEIGHTS = (0.4,)
+BOUNDARY_WEIGHT = 1.0  # STDC weighs its detail loss (BCE + Dice) 1 against the segmentation loss
 
 
 def _up(x: torch.Tensor, size) -> torch.Tensor:
@@ -159,6 +166,20 @@ class DetailFusion(nn.Module):
         return _up(self.classifier(self.dropout(self.act(self.fuse(x)))), size)
 
 
+class DetailHead(nn.Module):
+    """Train-time boundary logits from the 1/4 stem features: conv3x3-norm-ReLU, 1x1 to one
+    channel, upsampled to `size` (STDC's detail head; the target comes from the labels,
+    core.losses.boundary_target)."""
+
+    def __init__(self, cin, norm, planes=DETAIL_PLANES):
+        super().__init__()
+        self.conv = nn.Sequential(*conv_norm(cin, planes, norm, 3), nn.ReLU(inplace=True))
+        self.classifier = nn.Conv2d(planes, 1, 1)
+
+    def forward(self, x, size):
+        return _up(self.classifier(self.conv(x)), size)
+
+
 class DualResBackbone(nn.Module):
     """Two branches from stage 3 on: a high-resolution one kept at 1/8 and a low-resolution one
     going down to 1/64, exchanging features twice (bilateral fusion). Module names are the
@@ -206,12 +227,13 @@ class DualResBackbone(nn.Module):
 class DDRNet(nn.Module):
     """Backbone, DAPPM context on the 1/64 branch added to the 1/8 branch, segmentation head;
     plus the auxiliary head on the stage-3 high-resolution features while training. With `skip`
-    the head's features go through `DetailFusion` at 1/4 before the classifier."""
+    the head's features go through `DetailFusion` at 1/4 before the classifier; with `detail`
+    training also returns boundary logits from the 1/4 stem features (`DetailHead`)."""
 
     aux_weights = AUX_WEIGHTS
 
-    def __init__(self, num_classes, *, norm="batch", dropout=0.0, skip=False, planes=PLANES,
-                 spp_planes=SPP_PLANES, head_planes=HEAD_PLANES):
+    def __init__(self, num_classes, *, norm="batch", dropout=0.0, skip=False, detail=False,
+                 planes=PLANES, spp_planes=SPP_PLANES, head_planes=HEAD_PLANES):
         super().__init__()
         self.backbone = DualResBackbone(norm, planes)
         hi_ch, lo_ch, aux_ch = self.backbone.out_channels
@@ -222,6 +244,8 @@ class DDRNet(nn.Module):
         else:
             self.head = SegHead(hi_ch, head_planes, num_classes, norm, dropout)
         self.aux_head = SegHead(aux_ch, head_planes, num_classes, norm, dropout)
+        self.detail_head = DetailHead(planes, norm) if detail else None
+        self.boundary_weight = BOUNDARY_WEIGHT if detail else 0.0
         for m in self.modules():  # the reference code's initialisation
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -236,16 +260,21 @@ class DDRNet(nn.Module):
         out = self.head(hi, low, size) if self.skip else self.head(hi, size)
         if not self.training:
             return out
-        return out, [self.aux_head(aux_in, size)]
+        aux = [self.aux_head(aux_in, size)]
+        if self.detail_head is None:
+            return out, aux
+        return out, aux, self.detail_head(low, size)
 
 
 @register_model("ddrnet23-slim", encoders=("ddrnet",), default_encoder="ddrnet",
-                options=("dropout", "norm", "skip"), norms=("batch", "group"),
+                options=("dropout", "norm", "skip", "detail"), norms=("batch", "group"),
                 description="DDRNet-23-slim real-time network (dual-resolution branches, "
-                            "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head); "
+                            "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head; "
+                            "detail: train-time boundary head on the 1/4 features); "
                             "~6 GFLOPs at 360x480, trains from scratch.")
-def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm) -> Built:
+def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail) -> Built:
     if encoder != "ddrnet":
         raise ValueError(f"ddrnet23-slim has one backbone, 'ddrnet' (got {encoder!r})")
     # pad to 8 so the 1/8 high-resolution branch aligns with the input grid exactly
-    return Built(DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip), pad_multiple=8)
+    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail)
+    return Built(net, pad_multiple=8)

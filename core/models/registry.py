@@ -15,7 +15,7 @@ from torch import nn
 
 from core.errors import ModelError
 
-OPTIONS = ("dropout", "output_stride", "skip", "norm")
+OPTIONS = ("dropout", "output_stride", "skip", "norm", "detail")
 NORMS = ("batch", "group", "none")
 
 
@@ -54,11 +54,13 @@ _REGISTRY: dict[str, tuple[ModelInfo, Callable[..., Built]]] = {}
 def register_model(name, *, encoders, default_encoder, options, description,
                    output_strides=(32,), norms=NORMS, defaults=None, encoder_defaults=None):
     """Decorator registering `builder(num_classes, encoder, *, dropout, output_stride, skip,
-    norm) -> Built` under `name`. Options not listed are rejected when set off their default."""
+    norm, detail) -> Built` under `name`. Options not listed are rejected when set off their
+    default. `detail` is a train-time boundary head (see core.models.ddrnet.DetailHead)."""
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown model options {sorted(unknown)}; known: {OPTIONS}")
-    base = {"dropout": 0.0, "output_stride": output_strides[0], "skip": True, "norm": norms[0]}
+    base = {"dropout": 0.0, "output_stride": output_strides[0], "skip": True, "norm": norms[0],
+            "detail": False}
     info = ModelInfo(name, tuple(encoders), default_encoder, frozenset(options), description,
                      tuple(output_strides), tuple(norms), {**base, **(defaults or {})},
                      dict(encoder_defaults or {}))
@@ -86,15 +88,17 @@ def _lookup(arch: str):
     return _REGISTRY[key]
 
 
-def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm) -> dict:
+def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detail) -> dict:
     """Fill arch defaults for None, check ranges, and refuse options that do not apply."""
-    given = {"dropout": dropout, "output_stride": output_stride, "skip": skip, "norm": norm}
+    given = {"dropout": dropout, "output_stride": output_stride, "skip": skip, "norm": norm,
+             "detail": detail}
     defaults = info.defaults_for(encoder)
     opts = {k: defaults[k] if v is None else v for k, v in given.items()}
     opts["dropout"] = float(opts["dropout"])
     if not 0.0 <= opts["dropout"] < 1.0:
         raise ModelError(f"dropout must be in [0, 1), got {dropout}")
     opts["skip"] = bool(opts["skip"])
+    opts["detail"] = bool(opts["detail"])
     opts["norm"] = str(opts["norm"]).lower()
     if opts["norm"] not in NORMS:
         raise ModelError(f"norm must be one of {NORMS}, got {norm!r}")
@@ -116,7 +120,7 @@ def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm) -> di
 
 
 def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_path=None,
-                 dropout=0.0, output_stride=None, skip=True, norm=None) -> nn.Module:
+                 dropout=0.0, output_stride=None, skip=True, norm=None, detail=False) -> nn.Module:
     """Build `arch` for `num_classes` classes. `output_stride`/`norm` None mean the
     architecture's own default (`model_info(arch).defaults`). Encoder weights come only from a
     local `weights_path` file: nothing is ever downloaded."""
@@ -130,7 +134,7 @@ def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_p
     if pretrained and not weights_path:
         raise ModelError(f"{info.name} ({encoder}): pretrained weights cannot be downloaded here; "
                          "pass weights_path=<local .pth/.safetensors file> (CLI --weights-path)")
-    opts = _resolve(info, encoder, dropout, output_stride, skip, norm)
+    opts = _resolve(info, encoder, dropout, output_stride, skip, norm, detail)
     try:
         built = builder(num_classes, encoder, **opts)
     except ModelError:

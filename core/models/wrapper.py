@@ -47,16 +47,23 @@ class SegmentationNet(nn.Module):
         its loss in `core.losses.AuxLoss` when this is non-empty."""
         return tuple(getattr(self.net, "aux_weights", ()))
 
+    @property
+    def boundary_weight(self) -> float:
+        """Loss weight of a train-time boundary head (0: none); when set, training-mode outputs
+        are `(logits, [aux, ...], boundary_logits [B,1,H,W])`."""
+        return float(getattr(self.net, "boundary_weight", 0.0))
+
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, list[Tensor]]:
         """Logits [B,C,H,W]; models with auxiliary heads return `(logits, [aux, ...])` in
-        training mode, each cropped the same way."""
+        training mode (plus boundary logits with a boundary head), each cropped the same way."""
         h, w = x.shape[-2:]
         out = self.net(pad_to_multiple(x, self.pad_multiple) if self.pad_multiple > 1 else x)
         if self.output_key is not None:
             out = out[self.output_key]
         if isinstance(out, tuple):
-            main, aux = out
-            return main[..., :h, :w], [a[..., :h, :w] for a in aux]
+            main, aux, *boundary = out
+            return (main[..., :h, :w], [a[..., :h, :w] for a in aux],
+                    *(b[..., :h, :w] for b in boundary))
         return out[..., :h, :w]
 
     def extra_repr(self) -> str:

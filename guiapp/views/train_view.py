@@ -42,9 +42,9 @@ def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
     from core.flops import count_gflops, count_params
     from core.models.registry import create_model
 
-    arch, encoder, dropout, stride, skip, norm, size = key
+    arch, encoder, dropout, stride, skip, norm, detail, size = key
     model = create_model(arch, num_classes, encoder, dropout=dropout, output_stride=stride,
-                         skip=skip, norm=norm)
+                         skip=skip, norm=norm, detail=detail)
     return count_gflops(model, size), count_params(model)
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from core.config import TrainConfig
 
-MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "image_size")
+MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "image_size")
 
 
 def available_devices() -> list[str]:
@@ -69,6 +69,10 @@ class TrainForm(QWidget):
         self.skip.setToolTip("Decoder also takes the encoder's higher-resolution features "
                              "(U-Net style; DDRNet: the stem's 1/4-resolution features)")
         self.norm = _combo([], "Normalization layers: batch, group or none")
+        self.detail = QCheckBox("Boundary head (training only)")
+        self.detail.setToolTip("A head on the 1/4-resolution features learns where the labels "
+                               "change class (STDC's detail guidance), to sharpen thin things "
+                               "such as poles; dropped at inference, so the cost stays the same")
 
         self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")
         self.class_weights = _combo(("none",) + tuple(WEIGHT_METHODS),
@@ -139,6 +143,7 @@ class TrainForm(QWidget):
         mf.addRow("Output stride", self.output_stride)
         mf.addRow("Normalization", self.norm)
         mf.addRow("", self.skip)
+        mf.addRow("", self.detail)
         self.cost_label = QLabel("–")
         self.cost_label.setObjectName("metric")
         self.cost_label.setToolTip("Forward cost of one image at the chosen size (core.flops); "
@@ -189,6 +194,7 @@ class TrainForm(QWidget):
         for w in (self.dropout, self.height, self.width):
             w.valueChanged.connect(self._emit_model)
         self.skip.toggled.connect(self._emit_model)
+        self.detail.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
         for w in (self.lr, self.batch_size, self.epochs, self.ema, self.crop_h, self.crop_w, self.rare_crop):
@@ -213,6 +219,7 @@ class TrainForm(QWidget):
         if self.norm.findText(cfg.norm) >= 0:
             self.norm.setCurrentText(cfg.norm)
         self.skip.setChecked(cfg.skip)
+        self.detail.setChecked(cfg.detail)
         for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
                            (self.schedule, cfg.schedule), (self.augment, cfg.augment),
                            (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
@@ -246,13 +253,15 @@ class TrainForm(QWidget):
             opts["skip"] = self.skip.isChecked()
         if "norm" in info.options and self.norm.currentText():
             opts["norm"] = self.norm.currentText()
+        if "detail" in info.options:
+            opts["detail"] = self.detail.isChecked()
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
         rare_crop = self.rare_crop.value() / 100 if self._can_aim_crops() else 0.0
         cfg = self._base.replace(
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
-            skip=bool(opts["skip"]), norm=str(opts["norm"]),
+            skip=bool(opts["skip"]), norm=str(opts["norm"]), detail=bool(opts["detail"]),
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
@@ -269,7 +278,8 @@ class TrainForm(QWidget):
     def model_key(self) -> tuple:
         """What decides GFLOPs/params: used to cache and debounce the cost computation."""
         c = self.build_config()
-        return (c.arch, c.encoder, c.dropout, c.output_stride, c.skip, c.norm, c.image_size)
+        return (c.arch, c.encoder, c.dropout, c.output_stride, c.skip, c.norm, c.detail,
+                c.image_size)
 
     def set_cost_text(self, text: str) -> None:
         self.cost_label.setText(text)
@@ -293,14 +303,17 @@ class TrainForm(QWidget):
         self.output_stride.setEnabled("output_stride" in info.options
                                       and len(info.output_strides) > 1)
         self.skip.setEnabled("skip" in info.options)
+        self.detail.setEnabled("detail" in info.options)
         self.norm.setEnabled("norm" in info.options and len(info.norms) > 1)
         if "skip" not in info.options:
             self.skip.setChecked(bool(info.defaults["skip"]))
+        if "detail" not in info.options:
+            self.detail.setChecked(bool(info.defaults["detail"]))
         if "dropout" not in info.options:
             self.dropout.setValue(float(info.defaults["dropout"]))
         na = "does not apply to " + info.name
         for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
-                       (self.skip, "skip"), (self.norm, "norm")):
+                       (self.skip, "skip"), (self.norm, "norm"), (self.detail, "detail")):
             w.setStatusTip("" if key in info.options else na)
 
     def _on_crop(self, on: bool, emit: bool = True) -> None:

@@ -139,3 +139,21 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "holdout",
                  "--holdout", "synth_00000,synth_00001"]) == 0
     assert f"mIoU {held['miou']:.4f}" in capsys.readouterr().out
+
+
+def test_train_with_the_detail_head_saves_and_evaluates_it(synth_data, tmp_path, capsys):
+    from core.engine.checkpoint import load_checkpoint
+
+    out = tmp_path / "detail"
+    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--detail", "--epochs", "1",
+                 "--image-size", "64x96", "--batch-size", "4", "--augment", "none", "--out", str(out)]) == 0
+    assert TrainConfig.from_yaml(out / "config.yaml").detail is True
+    assert any(".detail_head." in k for k in load_checkpoint(out / "best.pt")["model"])
+    summary = json.loads((out / "summary.json").read_text())
+    capsys.readouterr()
+    # the checkpoint rebuilds the network with its head and scores the same as training did
+    assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "val"]) == 0
+    assert f"mIoU {summary['best_miou']:.4f}" in capsys.readouterr().out
+    assert main(["train", "--data", str(synth_data), "--arch", "unet", "--detail", "--epochs", "1",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "detail=True does not apply to 'unet'" in capsys.readouterr().err

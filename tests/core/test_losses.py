@@ -195,6 +195,73 @@ def test_aux_loss_bad_arguments():
         AuxLoss(create_loss("ce", 5), [-1.0])
 
 
+# ---- boundary head (DDRNet detail=True) ----------------------------------------------------
+
+def test_boundary_target_marks_class_changes_and_skips_void():
+    from core.losses import boundary_target
+    t = torch.tensor([[[0, 0, 1, 1],
+                       [0, 0, 1, 1],
+                       [255, 255, 1, 1],
+                       [2, 255, 1, 1]]])
+    expected = torch.tensor([[0, 1, 1, 0],   # each pixel's 3x3 window holds both 0 and 1
+                             [0, 1, 1, 0],
+                             [0, 0, 1, 0],   # void pixels are 0; (2,2) sees the 0 at (1,1)
+                             [0, 0, 0, 0]])  # the 2 at (3,0) sees only void: no edge
+    out = boundary_target(t)
+    assert out.shape == (1, 1, 4, 4) and out.dtype == torch.float32
+    assert torch.equal(out[0, 0], expected.float())
+    assert boundary_target(torch.full((1, 3, 3), 255)).sum() == 0  # all void
+
+
+def test_boundary_target_thin_object_is_all_edge():
+    from core.losses import boundary_target
+    t = torch.zeros(1, 8, 8, dtype=torch.long)
+    t[0, :, 3:5] = 2  # a 2-px "pole"
+    edge = boundary_target(t)[0, 0]
+    assert edge[:, 3:5].all() and edge[:, [2, 5]].all()  # the pole and the pixels beside it
+    assert not edge[:, [0, 1, 6, 7]].any()
+
+
+def test_boundary_loss_hand_computed():
+    from core.losses import BoundaryLoss
+    t = torch.tensor([[[0, 1], [255, 1]]])  # edges at (0,0), (0,1), (1,1); (1,0) void
+    logits = torch.zeros(1, 1, 2, 2)        # p = 0.5 everywhere
+    # BCE at p=.5 is ln 2 for each of the 3 valid pixels; Dice: (2*1.5 + 1) / (1.5 + 3 + 1)
+    expected = math.log(2) + 1 - 4 / 5.5
+    assert BoundaryLoss()(logits, t).item() == pytest.approx(expected, rel=1e-6)
+    assert BoundaryLoss()(logits, torch.full((1, 2, 2), 255)).item() == 0.0
+
+
+def test_boundary_loss_is_lower_for_the_right_edges_and_backprops():
+    from core.losses import BoundaryLoss, boundary_target
+    t = torch.zeros(2, 16, 16, dtype=torch.long)
+    t[:, :, 6:9] = 3
+    good = (boundary_target(t) * 2 - 1) * 6  # confident and right
+    logits = torch.zeros(2, 1, 8, 8, requires_grad=True)  # coarser: resized to the target
+    loss = BoundaryLoss()(logits, t)
+    loss.backward()
+    assert logits.grad.abs().sum() > 0
+    assert BoundaryLoss()(good, t) < 0.1 < loss
+    with pytest.raises(ValueError, match=r"\[B,1,H,W\]"):
+        BoundaryLoss()(torch.zeros(2, 3, 16, 16), t)
+
+
+def test_aux_loss_adds_the_weighted_boundary_loss():
+    from core.losses import AuxLoss, BoundaryLoss
+    logits, target, _ = random_case(seed=10)
+    edge = torch.randn(logits.shape[0], 1, *logits.shape[-2:])
+    base = create_loss("ce", 5)
+    loss = AuxLoss(base, [0.4], boundary_weight=2.0)((logits, [logits], edge), target)
+    expected = 1.4 * base(logits, target) + 2.0 * BoundaryLoss()(edge, target)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="boundary"):  # a boundary output without a weight
+        AuxLoss(base, [0.4])((logits, [logits], edge), target)
+    with pytest.raises(ValueError, match="boundary"):  # a weight without a boundary output
+        AuxLoss(base, [0.4], boundary_weight=1.0)((logits, [logits]), target)
+    with pytest.raises(ConfigError, match="aux loss weights"):
+        AuxLoss(base, [0.4], boundary_weight=-1.0)
+
+
 def test_ohem_keeps_only_hard_pixels():
     # tiny(): CE per valid pixel = ln2 (p=.5), ln(4/3) (p=.75), ln4 (p=.25). Threshold 0.7 keeps
     # the pixels with p_true < 0.7: the first and the third.

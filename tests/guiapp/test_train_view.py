@@ -83,6 +83,21 @@ def test_options_grey_out_where_they_do_not_apply(view):
     assert all(w.isEnabled() for w in (f.dropout, f.output_stride, f.skip, f.norm))
 
 
+def test_boundary_head_box_applies_to_ddrnet_only(view):
+    f = view.form
+    f.arch.setCurrentText("ddrnet23-slim")
+    assert f.detail.isEnabled() and view.build_config().detail is False
+    f.detail.setChecked(True)
+    cfg = view.build_config()
+    assert cfg.detail is True and f.model_key()[6] is True  # a new key: the params change
+    f.set_config(cfg.replace(detail=False))
+    assert not f.detail.isChecked()
+    f.detail.setChecked(True)
+    f.arch.setCurrentText("unet")  # n/a there: greyed, unticked, and the config says False
+    assert not f.detail.isEnabled() and not f.detail.isChecked()
+    assert view.build_config().detail is False and "does not apply" in f.detail.statusTip()
+
+
 def test_wce_picks_a_weighting_and_grid_queues_combinations(view):
     f = view.form
     f.loss.setCurrentText("wce")

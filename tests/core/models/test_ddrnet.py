@@ -1,6 +1,7 @@
 """DDRNet-23-slim: builds from the registry, returns (main, [aux]) while training and plain logits
 in eval at any input size, its options really change the network, FLOPs count the main path,
-and its skip option feeds the stem's 1/4 features into the head."""
+its skip option feeds the stem's 1/4 features into the head, and its detail option adds a
+train-time boundary head that inference never sees."""
 import pytest
 import torch
 from torch import nn
@@ -9,7 +10,7 @@ from core.errors import ModelError
 from core.flops import count_gflops, count_params
 from core.losses import AuxLoss, create_loss
 from core.models import create_model, list_models, model_info
-from core.models.ddrnet import DDRNet, DetailFusion, SegHead
+from core.models.ddrnet import DDRNet, DetailFusion, DetailHead, SegHead
 
 ARCH = "ddrnet23-slim"
 
@@ -17,7 +18,8 @@ ARCH = "ddrnet23-slim"
 def test_registered_with_its_options():
     assert ARCH in list_models()
     info = model_info(ARCH)
-    assert info.options == {"dropout", "norm", "skip"} and info.norms == ("batch", "group")
+    assert info.options == {"dropout", "norm", "skip", "detail"}
+    assert info.norms == ("batch", "group")
     model = create_model(ARCH, 11)
     assert model.aux_weights == (0.4,)
     assert 5.5e6 < count_params(model) < 6.0e6  # the paper's 5.7 M
@@ -125,3 +127,38 @@ def test_skip_output_depends_on_the_quarter_resolution_features():
         before = model(x)
         model.net.head.low[0].weight.zero_()  # cut the skip: the output changes
         assert not torch.allclose(before, model(x))
+
+
+def test_detail_head_trains_the_stem_and_is_gone_at_inference():
+    torch.manual_seed(0)
+    model = create_model(ARCH, 3, skip=True, detail=True).train()
+    assert isinstance(model.net.detail_head, DetailHead) and model.boundary_weight == 1.0
+    assert create_model(ARCH, 3).boundary_weight == 0.0
+    x = torch.randn(2, 3, 70, 90)  # padded to 72x96, every output cropped back
+    main, aux, edge = model(x)
+    assert main.shape == (2, 3, 70, 90) and aux[0].shape == (2, 3, 70, 90)
+    assert edge.shape == (2, 1, 70, 90)
+    target = torch.randint(0, 3, (2, 70, 90))
+    loss = AuxLoss(create_loss("ce", 3), model.aux_weights, model.boundary_weight)(
+        (main, aux, edge), target)
+    loss.backward()
+    assert model.net.detail_head.classifier.weight.grad.abs().sum() > 0
+    # the boundary loss alone reaches the stem, through the head, and nothing after the stem
+    model.zero_grad()
+    _, _, edge = model(x)
+    from core.losses import BoundaryLoss
+    BoundaryLoss()(edge, target).backward()
+    assert model.net.backbone.layer1[0].conv1.weight.grad.abs().sum() > 0
+    assert model.net.backbone.layer2[0].conv1.weight.grad is None
+    model.eval()
+    assert isinstance(model(x), torch.Tensor)
+
+
+def test_detail_head_costs_no_inference_flops_and_few_params():
+    on, off = create_model(ARCH, 11, detail=True), create_model(ARCH, 11)
+    assert count_gflops(on, (64, 96)) == count_gflops(off, (64, 96))
+    # conv3x3 32->32 (9216) + BN 32 (64) + 1x1 32->1 with bias (33)
+    assert count_params(on) - count_params(off) == 9216 + 64 + 33
+    # a checkpoint without the head does not load into a model with it
+    with pytest.raises(RuntimeError, match="detail_head"):
+        on.load_state_dict(off.state_dict())

@@ -13,7 +13,7 @@ def test_model_info_fields():
         info = model_info(arch)
         assert info.name == arch and info.description
         assert info.default_encoder in info.encoders
-        assert info.options <= {"dropout", "output_stride", "skip", "norm"}
+        assert info.options <= {"dropout", "output_stride", "skip", "norm", "detail"}
         assert info.defaults["output_stride"] in info.output_strides
         assert info.defaults["norm"] in info.norms
     assert model_info("segformer").encoders == ("resnet18", "resnet34", "resnet50", "resnet101")
@@ -42,6 +42,7 @@ def test_unknown_arch_and_encoder():
     ("fpn", {"output_stride": 16}, "output_stride=16 does not apply to 'fpn'"),
     ("baseline", {"output_stride": 4}, "supports output_stride"),
     ("deeplabv3-tv", {"output_stride": 8}, "mobilenet_v3_large supports output_stride 16 or 32"),
+    ("unet", {"detail": True}, "detail=True does not apply to 'unet'"),
     ("baseline", {"norm": "layer"}, "norm must be one of"),
     ("baseline", {"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
     ("baseline", {"dropout": -0.1}, "dropout must be in"),
@@ -73,7 +74,7 @@ def test_pretrained_never_downloads():
 def test_register_model_decorator():
     @register_model("tiny-test", encoders=("none",), default_encoder="none",
                     options=("dropout",), description="a 1x1 conv")
-    def build(num_classes, encoder, *, dropout, output_stride, skip, norm):
+    def build(num_classes, encoder, *, dropout, output_stride, skip, norm, detail):
         return Built(nn.Sequential(nn.Dropout2d(dropout), nn.Conv2d(3, num_classes, 1)),
                      pad_multiple=4)
 
