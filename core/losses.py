@@ -203,9 +203,8 @@ def boundary_target(target: torch.Tensor, ignore_index: int = 255, kernel: int =
     masks them."""
     t = target.long()
     valid = t != ignore_index
-    big = int(t[valid].max()) + 1 if bool(valid.any()) else 1
     hi = torch.where(valid, t, -1).unsqueeze(1).float()
-    lo = torch.where(valid, t, big).unsqueeze(1).float()
+    lo = torch.where(valid, t, 1 << 20).unsqueeze(1).float()  # above any class id, exact in fp32
     pad = kernel // 2
     edge = F.max_pool2d(hi, kernel, 1, pad) != -F.max_pool2d(-lo, kernel, 1, pad)
     return (edge & valid.unsqueeze(1)).float()
