@@ -64,6 +64,7 @@ class TrainConfig:
     schedule: str = "poly"
     warmup_epochs: float = 0.0
     epochs: int = 10
+    time_budget: float = 0.0  # minutes of training + validation; epochs then is a cap (0: off)
     batch_size: int = 4
     ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead (0: off)
     # execution
@@ -93,6 +94,8 @@ class TrainConfig:
             raise ConfigError("rare_crop moves the training crop: set a crop size or the strong augmentation")
         if not 0.0 <= float(self.ema) < 1.0:
             raise ConfigError(f"ema is a decay in [0, 1) (0: off, e.g. 0.999), got {self.ema}")
+        if not 0.0 <= float(self.time_budget) < float("inf"):
+            raise ConfigError(f"time_budget is minutes >= 0 (0: off), got {self.time_budget}")
         if float(self.lr) <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):

@@ -114,3 +114,19 @@ def _onecycle_pct(total_steps: int, warmup_steps: int) -> float:
     if warmup_steps == 0 or total_steps < 3:
         return ONECYCLE_DEFAULT_PCT  # T < 3 is too short for a ramp; torch still steps fine
     return min(max(warmup_steps + 1, 2), total_steps - 1) / total_steps
+
+
+def rebuild_scheduler(name: str, optimizer: torch.optim.Optimizer, total_steps: int,
+                      warmup_steps: int, steps_done: int) -> LRScheduler:
+    """The schedule over a new length, at the step a run has reached (a time budget re-planning
+    its epochs, core.engine.budget). The base lr comes back first (OneCycleLR takes its max_lr
+    from the optimizer's current lr). While ``steps_done`` is inside the warm-up, every schedule
+    here has had the same lrs whatever its length, so the result is the schedule the run would
+    have had from the start; later, the lr moves onto the new curve at that step."""
+    for group in optimizer.param_groups:
+        group["lr"] = group.get("max_lr", group.get("initial_lr", group["lr"]))
+        group.pop("initial_lr", None)
+    scheduler = create_scheduler(name, optimizer, total_steps, warmup_steps)
+    for _ in range(min(int(steps_done), int(total_steps))):
+        scheduler.step()
+    return scheduler

@@ -25,6 +25,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup-epochs", type=float)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--epochs", type=int)
+    p.add_argument("--time-budget", type=float, metavar="MINUTES",
+                   help="minutes of training + validation: after the first epochs, run as many "
+                        "epochs as fit, --epochs at most (0: off)")
     p.add_argument("--ema", type=float, help="validate and save a moving average of the weights with this "
                                              "decay (e.g. 0.999; 0: off)")
     p.add_argument("--image-size", help="HxW, e.g. 360x480")

@@ -30,9 +30,11 @@ class TrainPrinter:
     def __init__(self, out=None):
         self.out = sys.stdout if out is None else out
         self.bar = None
+        self.epochs = 0
 
     def __call__(self, ev) -> None:
         if isinstance(ev, RunStarted):
+            self.epochs = ev.total_epochs
             print(f"run {ev.run_dir}: {ev.config['arch']}"
                   f"{'/' + ev.config['encoder'] if ev.config.get('encoder') else ''}, {ev.gflops:.2f} GFLOPs, "
                   f"{ev.params / 1e6:.2f} M params, device {ev.device} ({ev.precision}), "
@@ -49,6 +51,9 @@ class TrainPrinter:
             print(f"epoch {ev.epoch}: train loss {ev.train_loss:.4f}  val loss {ev.val_loss:.4f}  "
                   f"val mIoU {ev.miou:.4f}  pixel acc {ev.pixel_acc:.4f}  ({ev.seconds:.0f} s)"
                   f"{'  *best*' if ev.is_best else ''}", file=self.out, flush=True)
+            if ev.total_epochs and ev.total_epochs != self.epochs:
+                self.epochs = ev.total_epochs
+                print(f"time budget: {ev.total_epochs} epochs fit", file=self.out, flush=True)
         elif isinstance(ev, CheckpointSaved) and not ev.best and self.bar is not None:
             self._close()
         elif isinstance(ev, RunFinished):

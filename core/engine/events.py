@@ -43,6 +43,7 @@ class EpochDone:
     is_best: bool
     seconds: float
     lr: float = 0.0
+    total_epochs: int = 0  # the run's planned length after this epoch (a time budget may lower it)
 
 
 @dataclass

@@ -121,11 +121,12 @@ class TorchrunRun:
         seconds = float(rec.get("seconds") or 0.0)
         train_loss = float(rec.get("train_loss", float("nan")))
         lr = float(rec.get("lr") or 0.0)
-        eta = seconds * max(0, self.cfg.epochs - epoch)
+        planned = int(rec.get("epochs") or self.cfg.epochs)  # a time budget may lower it
+        eta = seconds * max(0, planned - epoch)
         return [StepDone(epoch, epoch, 1, 1, train_loss, lr, 0.0, eta),
                 EpochDone(epoch, train_loss, float(rec.get("val_loss", float("nan"))), miou,
                           float(rec.get("pixel_acc") or 0.0), list(rec.get("iou") or []), is_best,
-                          seconds, lr)]
+                          seconds, lr, planned)]
 
     def _summary(self) -> dict | None:
         path = self.run_dir / "summary.json"

@@ -21,6 +21,7 @@ import torch
 from core.config import TrainConfig
 from core.device import autocast_dtype, resolve_precision, use_channels_last
 from core.engine import distributed, setup
+from core.engine.budget import PLAN_EPOCHS, plan_epochs
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
 from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
@@ -30,7 +31,7 @@ from core.errors import ConfigError, RoadsegError
 from core.evaluate import Predictor, evaluate_model
 from core.flops import count_gflops, count_params, efficiency
 from core.losses import AuxLoss
-from core.optim import create_optimizer, create_scheduler
+from core.optim import create_optimizer, create_scheduler, rebuild_scheduler
 from core.runs import write_summary
 
 Listener = Callable[[object], None]
@@ -122,9 +123,11 @@ class Trainer:
         optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
                                      cfg.momentum, cfg.nesterov)
         steps_per_epoch = len(loader)
-        total_steps = steps_per_epoch * cfg.epochs
-        scheduler = create_scheduler(cfg.schedule, optimizer, total_steps,
-                                     int(round(cfg.warmup_epochs * steps_per_epoch)))
+        epochs = cfg.epochs  # the plan: a time budget lowers it after the first epochs
+        epoch_seconds: list[float] = []  # wall time of each epoch done, what the budget plans on
+        total_steps = steps_per_epoch * epochs
+        warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
+        scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
         scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
         if main:
@@ -133,6 +136,11 @@ class Trainer:
         last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
         if self.resume and last_path.exists():
             st = load_checkpoint(last_path, map_location=device)
+            epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs)
+            epoch_seconds = [float(t) for t in st.get("epoch_seconds", [])]
+            if epochs != cfg.epochs:  # the planned length, before the optimizer's state comes back
+                total_steps = steps_per_epoch * epochs
+                scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
             model.load_state_dict(st["model"])
             optimizer.load_state_dict(st["optimizer"])
             scheduler.load_state_dict(st["scheduler"])
@@ -160,9 +168,10 @@ class Trainer:
                 **({"ema": ema.module.state_dict()} if ema is not None else {}),
                 "epoch": epoch, "epoch_step": epoch_step, "best_miou": best_miou, "best_epoch": best_epoch,
                 "train_seconds": train_seconds, "images_seen": images_seen,
+                "epochs": epochs, "epoch_seconds": list(epoch_seconds),
             }
 
-        self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, cfg.epochs, steps_per_epoch,
+        self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, epochs, steps_per_epoch,
                               total_steps, device_label, precision, gflops, params, list(schema.names)))
         predictor = Predictor(scored, schema, cfg.image_size, device, precision, cfg, channels_last)
         val_cache: dict = {}
@@ -173,6 +182,8 @@ class Trainer:
         # single process only: a rank leaving a step early would hang the others' all-reduce
         interrupter = None if ddp.enabled else StepInterrupter(model, self._cancel.is_set)
         for epoch in range(start_epoch, cfg.epochs):
+            if epoch >= epochs:  # the time budget's plan ends here
+                break
             net.train()
             generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
             distributed.set_epoch(loader, epoch)
@@ -232,7 +243,7 @@ class Trainer:
                 loss_n += 1
                 self._emit(StepDone(epoch + 1, global_step, epoch_step + 1, steps_per_epoch, lv,
                                     optimizer.param_groups[0]["lr"], images_per_s,
-                                    pace.eta_s(total_steps - global_step, cfg.epochs - epoch)))
+                                    pace.eta_s(total_steps - global_step, epochs - epoch)))
             if cancelled:
                 break
             start_step = 0
@@ -256,9 +267,18 @@ class Trainer:
             iou = [None if math.isnan(v) else float(v) for v in res.scores.iou]
             seconds = time.perf_counter() - epoch_t0
             lr = optimizer.param_groups[0]["lr"]
+            if cfg.time_budget:
+                # every rank plans on the same (mean) times, so all stop after the same epoch
+                epoch_seconds.append(float(ddp.mean(torch.tensor(seconds, device=device))))
+                if epoch < PLAN_EPOCHS:
+                    planned = plan_epochs(cfg.time_budget * 60, cfg.epochs, epoch_seconds)
+                    if planned != epochs:
+                        epochs, total_steps = planned, steps_per_epoch * planned
+                        scheduler = rebuild_scheduler(cfg.schedule, optimizer, total_steps,
+                                                      warmup_steps, global_step)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
                       "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
-                      "seconds": seconds}
+                      "seconds": seconds, "epochs": epochs}
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
                 if main:
                     save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
@@ -270,7 +290,7 @@ class Trainer:
                 save_checkpoint(last_path, state(epoch + 1, 0))
             self._emit(CheckpointSaved(str(last_path), epoch + 1, False))
             self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
-                                 is_best, seconds, lr))
+                                 is_best, seconds, lr, epochs))
 
         if interrupter:
             interrupter.remove()
@@ -281,7 +301,7 @@ class Trainer:
                    "cancelled": cancelled}  # what a non-zero rank returns
         if main:
             summary = write_summary(
-                self.run_dir, cfg, best_miou=summary["best_miou"], best_epoch=best_epoch,
+                self.run_dir, cfg.replace(epochs=epochs), best_miou=summary["best_miou"], best_epoch=best_epoch,
                 scores=last_iou, gflops=gflops, params=params,
                 efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
                 train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,

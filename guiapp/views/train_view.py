@@ -320,6 +320,9 @@ class TrainView(QWidget):
                             f"{ev.steps_per_epoch} · {speed}ETA {format_seconds(ev.eta_s)}")
 
     def _ev_EpochDone(self, ev) -> None:
+        if ev.total_epochs and ev.total_epochs != self._total_epochs:  # a time budget's plan
+            self._total_epochs = ev.total_epochs
+            self.progress.setRange(0, max(1, ev.total_epochs * self._steps_per_epoch))
         self.curves.add_epoch(ev.epoch, ev.train_loss, ev.val_loss, ev.miou, ev.is_best)
         best = self.curves.best
         self.epoch_label.setText(

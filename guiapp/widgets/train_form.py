@@ -90,6 +90,14 @@ class TrainForm(QWidget):
         self.batch_size.setRange(1, 256)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
+        self.time_budget = QSpinBox()
+        self.time_budget.setRange(0, 7 * 24 * 60)
+        self.time_budget.setSingleStep(5)
+        self.time_budget.setSuffix(" min")
+        self.time_budget.setSpecialValueText("off")
+        self.time_budget.setToolTip("Minutes of training + validation: the first epochs are timed "
+                                    "and the run then takes as many epochs as fit (Epochs at "
+                                    "most), with its learning-rate schedule planned over them")
         self.ema = QDoubleSpinBox()
         self.ema.setDecimals(4)
         self.ema.setRange(0.0, 0.9999)
@@ -176,6 +184,7 @@ class TrainForm(QWidget):
         of.addRow("Learning rate", self.lr)
         of.addRow("Batch size", self.batch_size)
         of.addRow("Epochs", self.epochs)
+        of.addRow("Time budget", self.time_budget)
         of.addRow("Weight average", self.ema)
         of.addRow("Device", self.device)
 
@@ -197,7 +206,8 @@ class TrainForm(QWidget):
         self.detail.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
-        for w in (self.lr, self.batch_size, self.epochs, self.ema, self.crop_h, self.crop_w, self.rare_crop):
+        for w in (self.lr, self.batch_size, self.epochs, self.time_budget, self.ema, self.crop_h,
+                  self.crop_w, self.rare_crop):
             w.valueChanged.connect(self.changed)
         self.augment.currentTextChanged.connect(self._update_rare_crop)
         self.crop.toggled.connect(self._on_crop)
@@ -228,6 +238,7 @@ class TrainForm(QWidget):
         self.lr.setValue(cfg.lr)
         self.batch_size.setValue(cfg.batch_size)
         self.epochs.setValue(cfg.epochs)
+        self.time_budget.setValue(round(cfg.time_budget))
         self.ema.setValue(cfg.ema)
         self.height.setValue(cfg.image_size[0])
         self.width.setValue(cfg.image_size[1])
@@ -265,6 +276,7 @@ class TrainForm(QWidget):
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
+            time_budget=float(self.time_budget.value()),
             ema=round(self.ema.value(), 4),
             image_size=(self.height.value(), self.width.value()),
             crop_size=crop, rare_crop=rare_crop, holdout=holdout,

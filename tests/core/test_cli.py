@@ -157,3 +157,13 @@ def test_train_with_the_detail_head_saves_and_evaluates_it(synth_data, tmp_path,
     assert main(["train", "--data", str(synth_data), "--arch", "unet", "--detail", "--epochs", "1",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "detail=True does not apply to 'unet'" in capsys.readouterr().err
+
+
+def test_train_with_a_time_budget_reports_the_epochs_that_fit(synth_data, tmp_path, capsys):
+    out = tmp_path / "budget"
+    assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "3", "--time-budget",
+                 "0.001", "--image-size", "32x48", "--batch-size", "4", "--augment", "none",
+                 "--out", str(out)]) == 0
+    assert "time budget: 1 epochs fit" in capsys.readouterr().out
+    assert TrainConfig.from_yaml(out / "config.yaml").time_budget == 0.001
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 1

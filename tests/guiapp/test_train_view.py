@@ -83,6 +83,22 @@ def test_options_grey_out_where_they_do_not_apply(view):
     assert all(w.isEnabled() for w in (f.dropout, f.output_stride, f.skip, f.norm))
 
 
+def test_time_budget_box_and_a_plan_that_shortens_the_run(view):
+    from core.engine.events import EpochDone, RunStarted
+
+    f = view.form
+    assert view.build_config().time_budget == 0.0 and f.time_budget.text() == "off"
+    f.time_budget.setValue(55)
+    assert view.build_config().time_budget == 55.0
+    f.set_config(view.build_config().replace(time_budget=20.0))
+    assert f.time_budget.value() == 20
+    # the run starts planned for 100 epochs of 10 steps; after epoch 1 the budget fits 60
+    view._on_event(RunStarted("runs/x", {}, 0, 100, 10, 1000, "cpu", "bf16", 6.5, 5_750_000))
+    assert view.progress.maximum() == 1000
+    view._on_event(EpochDone(1, 1.0, 1.0, 0.2, 0.5, [], True, 30.0, 1e-3, 60))
+    assert view.progress.maximum() == 600 and view._total_epochs == 60
+
+
 def test_boundary_head_box_applies_to_ddrnet_only(view):
     f = view.form
     f.arch.setCurrentText("ddrnet23-slim")

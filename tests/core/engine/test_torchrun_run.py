@@ -25,12 +25,13 @@ open(os.path.join(out, "metrics.jsonl"), "w").close()
 if mode == "fail":
     print("roadseg: error: the dataset vanished", file=sys.stderr)
     sys.exit(2)
-for e in range(1, epochs + 1):
+planned = 2 if mode == "budget" else epochs  # a time budget that fits 2 epochs
+for e in range(1, planned + 1):
     if stop:
         break
     time.sleep(0.2)
     rec = {"epoch": e, "train_loss": 1.0 / e, "val_loss": 2.0 / e, "miou": [0.2, 0.4, 0.3][e - 1],
-           "pixel_acc": 0.5, "iou": [0.1, None], "lr": 0.01, "seconds": 0.2}
+           "pixel_acc": 0.5, "iou": [0.1, None], "lr": 0.01, "seconds": 0.2, "epochs": planned}
     with open(os.path.join(out, "metrics.jsonl"), "a") as f:
         f.write(json.dumps(rec) + "\\n")
     if mode == "wait":
@@ -76,6 +77,13 @@ def test_epochs_become_events_and_the_summary_ends_the_run(tmp_path):
     assert [s.step for s in steps] == [1, 2, 3] and steps[0].loss == pytest.approx(1.0)
     assert isinstance(events[-1], RunFinished) and not events[-1].cancelled
     assert events[-1].summary["best_miou"] == 0.4
+
+
+def test_a_time_budget_plan_reaches_the_events(tmp_path):
+    events = _follow(_run(tmp_path, "budget", epochs=3))
+    assert events[0].total_epochs == 3  # the cap, until the run says otherwise
+    assert [e.total_epochs for e in events if isinstance(e, EpochDone)] == [2, 2]
+    assert [s.eta_s for s in events if isinstance(s, StepDone)] == pytest.approx([0.2, 0.0])
 
 
 def test_a_failed_run_reports_its_error_line(tmp_path):

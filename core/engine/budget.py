@@ -1,0 +1,30 @@
+"""A run's time budget: how many epochs fit in N minutes on the machine it runs on.
+
+The issue behind it: camvid-fast is "the best recipe for 60 minutes of a 2-core CPU", but the
+CPUs differ by 2-3x (AVX2 fp32, Zen 4 bf16, Zen 5 bf16; benchmarks/RESULTS.md section 5), so a
+fixed epoch count is either too long for a slow one or leaves time unused on a fast one. With
+`time_budget` (minutes) `epochs` becomes a cap: after each of the first `PLAN_EPOCHS` epochs the
+trainer times them and sets the epoch count that fits, then keeps it, so the learning-rate
+schedule is planned over the run's real length (with a warm-up of that many epochs the rebuilt
+schedule is the one it would have been from the start, core.optim.rebuild_scheduler).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PLAN_EPOCHS = 3  # the plan is revised after each of these first epochs, then fixed
+
+
+def plan_epochs(budget_s: float, max_epochs: int, epoch_seconds: Sequence[float]) -> int:
+    """Epochs (at least those done, at most `max_epochs`) that fit `budget_s` seconds, given the
+    wall seconds of the epochs done so far (training + validation). The first epoch pays one-off
+    costs (allocator warm-up, validation cache), so once later ones are timed it is left out of
+    the per-epoch estimate, though its time still counts against the budget."""
+    done = len(epoch_seconds)
+    if done == 0:
+        return max_epochs
+    timed = epoch_seconds[1:] if done > 1 else epoch_seconds
+    per_epoch = max(sum(timed) / len(timed), 1e-9)
+    left = budget_s - sum(epoch_seconds)
+    more = int(left // per_epoch) if left > 0 else 0
+    return max(done, min(max_epochs, done + more))
