@@ -136,8 +136,9 @@ class Trainer:
         last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
         if self.resume and last_path.exists():
             st = load_checkpoint(last_path, map_location=device)
-            epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs)
-            epoch_seconds = [float(t) for t in st.get("epoch_seconds", [])]
+            if cfg.time_budget:  # the budget's plan, not a longer --epochs given on resume
+                epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs)
+                epoch_seconds = [float(t) for t in st.get("epoch_seconds", [])]
             if epochs != cfg.epochs:  # the planned length, before the optimizer's state comes back
                 total_steps = steps_per_epoch * epochs
                 scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
