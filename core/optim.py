@@ -120,9 +120,10 @@ def rebuild_scheduler(name: str, optimizer: torch.optim.Optimizer, total_steps: 
                       warmup_steps: int, steps_done: int) -> LRScheduler:
     """The schedule over a new length, at the step a run has reached (a time budget re-planning
     its epochs, core.engine.budget). The base lr comes back first (OneCycleLR takes its max_lr
-    from the optimizer's current lr). While ``steps_done`` is inside the warm-up, every schedule
-    here has had the same lrs whatever its length, so the result is the schedule the run would
-    have had from the start; later, the lr moves onto the new curve at that step."""
+    from the optimizer's current lr). With a warm-up (``warmup_steps > 0``; onecycle without one
+    ramps over 30% of its length) and ``steps_done`` inside it, every schedule here has had the
+    same lrs whatever its length, so the result is the schedule the run would have had from the
+    start; otherwise the lr moves onto the new curve at that step."""
     for group in optimizer.param_groups:
         group["lr"] = group.get("max_lr", group.get("initial_lr", group["lr"]))
         group.pop("initial_lr", None)
