@@ -37,9 +37,7 @@ def main() -> None:
     def make():
         torch.manual_seed(0)
         model = create_model(args.arch, 11, encoder=args.encoder).train()
-        loss = create_loss("ce", 11)
-        if model.aux_weights:
-            loss = AuxLoss(loss, model.aux_weights)
+        loss = AuxLoss.wrap(create_loss("ce", 11), model)
         return model, torch.optim.AdamW(model.parameters(), 1e-3), loss
 
     x, y = torch.randn(args.batch, 3, h, w), torch.randint(0, 11, (args.batch, h, w))

@@ -41,9 +41,7 @@ def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmu
     """Images per second over `steps` timed training steps after `warmup` untimed ones."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.train().to(memory_format=fmt)
-    loss_fn = create_loss("ce", num_classes)
-    if model.aux_weights or model.boundary_weight:
-        loss_fn = AuxLoss(loss_fn, model.aux_weights, model.boundary_weight)
+    loss_fn = AuxLoss.wrap(create_loss("ce", num_classes), model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, 3, *size, generator=g).contiguous(memory_format=fmt)

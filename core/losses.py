@@ -257,6 +257,14 @@ class AuxLoss(nn.Module):
                               f"{list(weights)} and boundary {boundary_weight}")
         self.boundary = BoundaryLoss(ignore_index) if self.boundary_weight else None
 
+    @classmethod
+    def wrap(cls, base: nn.Module, model: nn.Module) -> nn.Module:
+        """``base`` wrapped for `model`'s heads (a `SegmentationNet`: ``aux_weights``,
+        ``boundary_weight``), or ``base`` itself for a single-output model."""
+        if model.aux_weights or model.boundary_weight:
+            return cls(base, model.aux_weights, model.boundary_weight)
+        return base
+
     def forward(self, output, target: torch.Tensor) -> torch.Tensor:
         if isinstance(output, torch.Tensor):
             return self.base(output, target)

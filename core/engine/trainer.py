@@ -116,10 +116,8 @@ class Trainer:
         model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: its weights
         ema = setup.build_ema(cfg, model)
         scored = ema.module if ema is not None else model  # the weights validated and saved as best
-        loss_fn = setup.build_loss(cfg, source, weights).to(device)
-        if model.aux_weights or model.boundary_weight:  # e.g. DDRNet: (main, [aux]) while
-            # training (plus boundary logits with its detail head), main alone in eval
-            loss_fn = AuxLoss(loss_fn, model.aux_weights, model.boundary_weight).to(device)
+        # e.g. DDRNet: (main, [aux]) while training (plus boundary logits with its detail head)
+        loss_fn = AuxLoss.wrap(setup.build_loss(cfg, source, weights), model).to(device)
         optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
                                      cfg.momentum, cfg.nesterov)
         steps_per_epoch = len(loader)
@@ -139,8 +137,7 @@ class Trainer:
             if cfg.time_budget:  # the budget's plan, not a longer --epochs given on resume
                 epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs)
                 epoch_seconds = [float(t) for t in st.get("epoch_seconds", [])]
-            if epochs != cfg.epochs:  # the planned length, before the optimizer's state comes back
-                total_steps = steps_per_epoch * epochs
+                total_steps = steps_per_epoch * epochs  # before the optimizer's state comes back
                 scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
             model.load_state_dict(st["model"])
             optimizer.load_state_dict(st["optimizer"])

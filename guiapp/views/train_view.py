@@ -22,7 +22,7 @@ from guiapp.widgets.error_dialog import show_error
 from guiapp.widgets.preset_picker import PresetPicker
 from guiapp.widgets.run_queue import RunQueue
 from guiapp.widgets.train_curves import TrainCurves
-from guiapp.widgets.train_form import TrainForm
+from guiapp.widgets.train_form import MODEL_KEYS, TrainForm
 from guiapp.workers.background import run_in_background
 from guiapp.workers.torchrun_worker import TorchrunRunner
 from guiapp.workers.train_worker import TrainRunner
@@ -38,13 +38,13 @@ def max_processes() -> int:
 
 
 def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
-    """(GFLOPs, parameters) of the model `key` describes (TrainForm.model_key order)."""
+    """(GFLOPs, parameters) of the model `key` describes (values in MODEL_KEYS order)."""
     from core.flops import count_gflops, count_params
     from core.models.registry import create_model
 
-    arch, encoder, dropout, stride, skip, norm, detail, size = key
-    model = create_model(arch, num_classes, encoder, dropout=dropout, output_stride=stride,
-                         skip=skip, norm=norm, detail=detail)
+    opts = dict(zip(MODEL_KEYS, key))
+    arch, size = opts.pop("arch"), opts.pop("image_size")
+    model = create_model(arch, num_classes, **opts)
     return count_gflops(model, size), count_params(model)
 
 

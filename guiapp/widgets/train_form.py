@@ -90,9 +90,10 @@ class TrainForm(QWidget):
         self.batch_size.setRange(1, 256)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
-        self.time_budget = QSpinBox()
-        self.time_budget.setRange(0, 7 * 24 * 60)
-        self.time_budget.setSingleStep(5)
+        self.time_budget = QDoubleSpinBox()
+        self.time_budget.setDecimals(1)
+        self.time_budget.setRange(0.0, 7 * 24 * 60)
+        self.time_budget.setSingleStep(5.0)
         self.time_budget.setSuffix(" min")
         self.time_budget.setSpecialValueText("off")
         self.time_budget.setToolTip("Minutes of training + validation: the first epochs are timed "
@@ -238,7 +239,7 @@ class TrainForm(QWidget):
         self.lr.setValue(cfg.lr)
         self.batch_size.setValue(cfg.batch_size)
         self.epochs.setValue(cfg.epochs)
-        self.time_budget.setValue(round(cfg.time_budget))
+        self.time_budget.setValue(cfg.time_budget)
         self.ema.setValue(cfg.ema)
         self.height.setValue(cfg.image_size[0])
         self.width.setValue(cfg.image_size[1])
@@ -276,7 +277,7 @@ class TrainForm(QWidget):
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
-            time_budget=float(self.time_budget.value()),
+            time_budget=round(self.time_budget.value(), 1),
             ema=round(self.ema.value(), 4),
             image_size=(self.height.value(), self.width.value()),
             crop_size=crop, rare_crop=rare_crop, holdout=holdout,
@@ -290,8 +291,7 @@ class TrainForm(QWidget):
     def model_key(self) -> tuple:
         """What decides GFLOPs/params: used to cache and debounce the cost computation."""
         c = self.build_config()
-        return (c.arch, c.encoder, c.dropout, c.output_stride, c.skip, c.norm, c.detail,
-                c.image_size)
+        return tuple(getattr(c, k) for k in MODEL_KEYS)
 
     def set_cost_text(self, text: str) -> None:
         self.cost_label.setText(text)

@@ -186,6 +186,18 @@ def test_aux_loss_resizes_small_aux_logits_and_backprops():
     assert torch.isfinite(loss) and small.grad.abs().sum() > 0
 
 
+def test_aux_loss_wraps_only_models_with_heads():
+    from core.losses import AuxLoss
+    from core.models import create_model
+
+    base = create_loss("ce", 3)
+    assert AuxLoss.wrap(base, create_model("baseline", 3)) is base
+    plain = AuxLoss.wrap(base, create_model("ddrnet23-slim", 3))
+    assert plain.weights == (0.4,) and plain.boundary is None
+    detail = AuxLoss.wrap(base, create_model("ddrnet23-slim", 3, detail=True))
+    assert detail.boundary_weight == 1.0 and detail.boundary is not None
+
+
 def test_aux_loss_bad_arguments():
     from core.losses import AuxLoss
     logits, target, _ = random_case(seed=9)

@@ -92,6 +92,8 @@ def test_time_budget_box_and_a_plan_that_shortens_the_run(view):
     assert view.build_config().time_budget == 55.0
     f.set_config(view.build_config().replace(time_budget=20.0))
     assert f.time_budget.value() == 20
+    f.set_config(view.build_config().replace(time_budget=0.5))  # half a minute is not "off"
+    assert view.build_config().time_budget == 0.5
     # the run starts planned for 100 epochs of 10 steps; after epoch 1 the budget fits 60
     view._on_event(RunStarted("runs/x", {}, 0, 100, 10, 1000, "cpu", "bf16", 6.5, 5_750_000))
     assert view.progress.maximum() == 1000
