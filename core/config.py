@@ -54,6 +54,7 @@ class TrainConfig:
     skip: bool = True
     norm: str | None = None  # None: the architecture's own default
     detail: bool = False  # train-time boundary (detail) head, where the architecture has one
+    refine: bool = False  # a deeper 1/4-resolution skip path, where the architecture has one
     # objective and optimisation
     loss: str = "ce"
     optimizer: str = "adam"

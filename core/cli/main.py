@@ -45,6 +45,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detail", action="store_const", const=True,
                    help="train-time boundary head on the 1/4 features (ddrnet23-slim; no "
                         "inference cost)")
+    p.add_argument("--refine", action="store_const", const=True,
+                   help="two more residual 3x3 units at 1/4 on the skip path (ddrnet23-slim "
+                        "with skip; +1.5 GFLOPs at 360x480)")
     p.add_argument("--pretrained", action="store_const", const=True,
                    help="start the encoder from local weights (needs --weights-path)")
     p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")

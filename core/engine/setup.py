@@ -44,6 +44,7 @@ def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = T
         skip=cfg.skip,
         norm=cfg.norm,
         detail=cfg.detail,
+        refine=cfg.refine,
     )
 
 

@@ -94,7 +94,8 @@ class BaselineCNN(nn.Module):
                 options=("dropout", "output_stride", "skip", "norm"), output_strides=(32, 16, 8),
                 description="The report's plain CNN: conv/BN/ReLU/max-pool encoder, "
                             "transposed-conv decoder; optional skips, norm, dropout, dilation.")
-def build_baseline(num_classes, encoder, *, dropout, output_stride, skip, norm, detail) -> Built:
+def build_baseline(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
+                 refine) -> Built:
     if encoder != "cnn":
         raise ValueError(f"baseline has one encoder, 'cnn' (got {encoder!r})")
     net = BaselineCNN(num_classes, dropout=dropout, output_stride=output_stride, skip=skip,

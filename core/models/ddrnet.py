@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.errors import ModelError
 from core.models.options import head_dropout, make_norm
 from core.models.registry import Built, register_model
 
@@ -150,9 +151,14 @@ class DetailFusion(nn.Module):
     """The head with skip=True: SegHead's norm-ReLU-conv3x3 at 1/8, upsampled to 1/4 and added to
     the stem's 1/4 features (1x1-projected), then norm-ReLU-conv3x3 down to DETAIL_PLANES, and
     the classifier at 1/4. Adding instead of concatenating keeps the extra cost at 1/4 to
-    ~0.4 GFLOPs at 360x480."""
+    ~0.4 GFLOPs at 360x480.
 
-    def __init__(self, cin, low_ch, mid, num_classes, norm, dropout, planes=DETAIL_PLANES):
+    `refine` puts two more norm-ReLU-conv3x3 units (`mid` wide, residual) after the addition,
+    DeepLabV3+'s two-conv decoder depth: one conv at 1/4 can place a 3-px pole (sub-cell at the
+    1/8 of the deep features) but has little room to decide whether it is one."""
+
+    def __init__(self, cin, low_ch, mid, num_classes, norm, dropout, planes=DETAIL_PLANES,
+                 refine=False):
         super().__init__()
         self.conv = _pre(norm, cin, mid, 3)
         self.low = conv_norm(low_ch, mid, norm, 1)
@@ -160,9 +166,13 @@ class DetailFusion(nn.Module):
         self.act = nn.Sequential(make_norm(norm, planes), nn.ReLU(inplace=True))
         self.dropout = head_dropout(dropout)
         self.classifier = nn.Conv2d(planes, num_classes, 1)
+        self.refine = (nn.Sequential(_pre(norm, mid, mid, 3), _pre(norm, mid, mid, 3))
+                       if refine else None)
 
     def forward(self, x, low, size):
         x = _up(self.conv(x), low.shape[-2:]) + self.low(low)
+        if self.refine is not None:
+            x = x + self.refine(x)
         return _up(self.classifier(self.dropout(self.act(self.fuse(x)))), size)
 
 
@@ -228,19 +238,21 @@ class DDRNet(nn.Module):
     """Backbone, DAPPM context on the 1/64 branch added to the 1/8 branch, segmentation head;
     plus the auxiliary head on the stage-3 high-resolution features while training. With `skip`
     the head's features go through `DetailFusion` at 1/4 before the classifier; with `detail`
-    training also returns boundary logits from the 1/4 stem features (`DetailHead`)."""
+    training also returns boundary logits from the 1/4 stem features (`DetailHead`); `refine`
+    deepens the 1/4 path (needs `skip`)."""
 
     aux_weights = AUX_WEIGHTS
 
     def __init__(self, num_classes, *, norm="batch", dropout=0.0, skip=False, detail=False,
-                 planes=PLANES, spp_planes=SPP_PLANES, head_planes=HEAD_PLANES):
+                 refine=False, planes=PLANES, spp_planes=SPP_PLANES, head_planes=HEAD_PLANES):
         super().__init__()
         self.backbone = DualResBackbone(norm, planes)
         hi_ch, lo_ch, aux_ch = self.backbone.out_channels
         self.spp = DAPPM(lo_ch, spp_planes, hi_ch, norm)
         self.skip = skip
         if skip:
-            self.head = DetailFusion(hi_ch, planes, head_planes, num_classes, norm, dropout)
+            self.head = DetailFusion(hi_ch, planes, head_planes, num_classes, norm, dropout,
+                                     refine=refine)
         else:
             self.head = SegHead(hi_ch, head_planes, num_classes, norm, dropout)
         self.aux_head = SegHead(aux_ch, head_planes, num_classes, norm, dropout)
@@ -267,14 +279,18 @@ class DDRNet(nn.Module):
 
 
 @register_model("ddrnet23-slim", encoders=("ddrnet",), default_encoder="ddrnet",
-                options=("dropout", "norm", "skip", "detail"), norms=("batch", "group"),
+                options=("dropout", "norm", "skip", "detail", "refine"), norms=("batch", "group"),
                 description="DDRNet-23-slim real-time network (dual-resolution branches, "
                             "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head; "
-                            "detail: train-time boundary head on the 1/4 features); "
+                            "detail: train-time boundary head on the 1/4 features; refine: "
+                            "two more 3x3 units on the 1/4 skip path); "
                             "~6 GFLOPs at 360x480, trains from scratch.")
-def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail) -> Built:
+def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
+                 refine) -> Built:
     if encoder != "ddrnet":
         raise ValueError(f"ddrnet23-slim has one backbone, 'ddrnet' (got {encoder!r})")
+    if refine and not skip:
+        raise ModelError("refine deepens the 1/4-resolution skip path: it needs skip")
     # pad to 8 so the 1/8 high-resolution branch aligns with the input grid exactly
-    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail)
+    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail, refine=refine)
     return Built(net, pad_multiple=8)

@@ -15,7 +15,7 @@ from torch import nn
 
 from core.errors import ModelError
 
-OPTIONS = ("dropout", "output_stride", "skip", "norm", "detail")
+OPTIONS = ("dropout", "output_stride", "skip", "norm", "detail", "refine")
 NORMS = ("batch", "group", "none")
 
 
@@ -54,13 +54,14 @@ _REGISTRY: dict[str, tuple[ModelInfo, Callable[..., Built]]] = {}
 def register_model(name, *, encoders, default_encoder, options, description,
                    output_strides=(32,), norms=NORMS, defaults=None, encoder_defaults=None):
     """Decorator registering `builder(num_classes, encoder, *, dropout, output_stride, skip,
-    norm, detail) -> Built` under `name`. Options not listed are rejected when set off their
-    default. `detail` is a train-time boundary head (see core.models.ddrnet.DetailHead)."""
+    norm, detail, refine) -> Built` under `name`. Options not listed are rejected when set off
+    their default. `detail` is a train-time boundary head (see core.models.ddrnet.DetailHead);
+    `refine` deepens the skip path at 1/4 (core.models.ddrnet.DetailFusion)."""
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown model options {sorted(unknown)}; known: {OPTIONS}")
     base = {"dropout": 0.0, "output_stride": output_strides[0], "skip": True, "norm": norms[0],
-            "detail": False}
+            "detail": False, "refine": False}
     info = ModelInfo(name, tuple(encoders), default_encoder, frozenset(options), description,
                      tuple(output_strides), tuple(norms), {**base, **(defaults or {})},
                      dict(encoder_defaults or {}))
@@ -88,10 +89,11 @@ def _lookup(arch: str):
     return _REGISTRY[key]
 
 
-def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detail) -> dict:
+def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detail,
+             refine) -> dict:
     """Fill arch defaults for None, check ranges, and refuse options that do not apply."""
     given = {"dropout": dropout, "output_stride": output_stride, "skip": skip, "norm": norm,
-             "detail": detail}
+             "detail": detail, "refine": refine}
     defaults = info.defaults_for(encoder)
     opts = {k: defaults[k] if v is None else v for k, v in given.items()}
     opts["dropout"] = float(opts["dropout"])
@@ -99,6 +101,7 @@ def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detai
         raise ModelError(f"dropout must be in [0, 1), got {dropout}")
     opts["skip"] = bool(opts["skip"])
     opts["detail"] = bool(opts["detail"])
+    opts["refine"] = bool(opts["refine"])
     opts["norm"] = str(opts["norm"]).lower()
     if opts["norm"] not in NORMS:
         raise ModelError(f"norm must be one of {NORMS}, got {norm!r}")
@@ -120,7 +123,8 @@ def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detai
 
 
 def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_path=None,
-                 dropout=0.0, output_stride=None, skip=True, norm=None, detail=False) -> nn.Module:
+                 dropout=0.0, output_stride=None, skip=True, norm=None, detail=False,
+                 refine=False) -> nn.Module:
     """Build `arch` for `num_classes` classes. `output_stride`/`norm` None mean the
     architecture's own default (`model_info(arch).defaults`). Encoder weights come only from a
     local `weights_path` file: nothing is ever downloaded."""
@@ -134,7 +138,7 @@ def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_p
     if pretrained and not weights_path:
         raise ModelError(f"{info.name} ({encoder}): pretrained weights cannot be downloaded here; "
                          "pass weights_path=<local .pth/.safetensors file> (CLI --weights-path)")
-    opts = _resolve(info, encoder, dropout, output_stride, skip, norm, detail)
+    opts = _resolve(info, encoder, dropout, output_stride, skip, norm, detail, refine)
     try:
         built = builder(num_classes, encoder, **opts)
     except ModelError:

@@ -18,7 +18,7 @@ ARCH = "ddrnet23-slim"
 def test_registered_with_its_options():
     assert ARCH in list_models()
     info = model_info(ARCH)
-    assert info.options == {"dropout", "norm", "skip", "detail"}
+    assert info.options == {"dropout", "norm", "skip", "detail", "refine"}
     assert info.norms == ("batch", "group")
     model = create_model(ARCH, 11)
     assert model.aux_weights == (0.4,)
