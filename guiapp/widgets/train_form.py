@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from core.config import TrainConfig
 
-MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "image_size")
+MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "refine",
+              "image_size")
 
 
 def available_devices() -> list[str]:
@@ -73,6 +74,10 @@ class TrainForm(QWidget):
         self.detail.setToolTip("A head on the 1/4-resolution features learns where the labels "
                                "change class (STDC's detail guidance), to sharpen thin things "
                                "such as poles; dropped at inference, so the cost stays the same")
+        self.refine = QCheckBox("Deeper skip path")
+        self.refine.setToolTip("Two more 3x3 layers at 1/4 resolution after the skip joins the "
+                               "deep features (DeepLabV3+'s decoder depth), for thin things such "
+                               "as poles; needs the skip connections")
 
         self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")
         self.class_weights = _combo(("none",) + tuple(WEIGHT_METHODS),
@@ -153,6 +158,7 @@ class TrainForm(QWidget):
         mf.addRow("Normalization", self.norm)
         mf.addRow("", self.skip)
         mf.addRow("", self.detail)
+        mf.addRow("", self.refine)
         self.cost_label = QLabel("–")
         self.cost_label.setObjectName("metric")
         self.cost_label.setToolTip("Forward cost of one image at the chosen size (core.flops); "
@@ -203,7 +209,9 @@ class TrainForm(QWidget):
             w.currentTextChanged.connect(self._emit_model)
         for w in (self.dropout, self.height, self.width):
             w.valueChanged.connect(self._emit_model)
+        self.skip.toggled.connect(self._update_refine)
         self.skip.toggled.connect(self._emit_model)
+        self.refine.toggled.connect(self._emit_model)
         self.detail.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
@@ -231,6 +239,7 @@ class TrainForm(QWidget):
             self.norm.setCurrentText(cfg.norm)
         self.skip.setChecked(cfg.skip)
         self.detail.setChecked(cfg.detail)
+        self.refine.setChecked(cfg.refine)
         for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
                            (self.schedule, cfg.schedule), (self.augment, cfg.augment),
                            (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
@@ -267,6 +276,8 @@ class TrainForm(QWidget):
             opts["norm"] = self.norm.currentText()
         if "detail" in info.options:
             opts["detail"] = self.detail.isChecked()
+        if self.refine.isEnabled():
+            opts["refine"] = self.refine.isChecked()
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
         rare_crop = self.rare_crop.value() / 100 if self._can_aim_crops() else 0.0
@@ -274,6 +285,7 @@ class TrainForm(QWidget):
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
             skip=bool(opts["skip"]), norm=str(opts["norm"]), detail=bool(opts["detail"]),
+            refine=bool(opts["refine"]),
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
@@ -321,12 +333,19 @@ class TrainForm(QWidget):
             self.skip.setChecked(bool(info.defaults["skip"]))
         if "detail" not in info.options:
             self.detail.setChecked(bool(info.defaults["detail"]))
+        self._update_refine()
         if "dropout" not in info.options:
             self.dropout.setValue(float(info.defaults["dropout"]))
         na = "does not apply to " + info.name
         for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
-                       (self.skip, "skip"), (self.norm, "norm"), (self.detail, "detail")):
+                       (self.skip, "skip"), (self.norm, "norm"), (self.detail, "detail"),
+                       (self.refine, "refine")):
             w.setStatusTip("" if key in info.options else na)
+
+    def _update_refine(self, *_):
+        """The deeper skip path exists only where the architecture has it and skip is on."""
+        self.refine.setEnabled("refine" in self._model_info(self.arch.currentText()).options
+                               and self.skip.isChecked())
 
     def _on_crop(self, on: bool, emit: bool = True) -> None:
         self.crop_h.setEnabled(on)

@@ -159,6 +159,24 @@ def test_train_with_the_detail_head_saves_and_evaluates_it(synth_data, tmp_path,
     assert "detail=True does not apply to 'unet'" in capsys.readouterr().err
 
 
+def test_train_with_the_deeper_skip_path_saves_and_evaluates_it(synth_data, tmp_path, capsys):
+    from core.engine.checkpoint import load_checkpoint
+
+    out = tmp_path / "refine"
+    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--refine", "--epochs", "1",
+                 "--image-size", "64x96", "--batch-size", "4", "--augment", "none", "--out", str(out)]) == 0
+    assert TrainConfig.from_yaml(out / "config.yaml").refine is True
+    assert any(".head.refine." in k for k in load_checkpoint(out / "best.pt")["model"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["refine"] is True
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "val"]) == 0
+    assert f"mIoU {summary['best_miou']:.4f}" in capsys.readouterr().out
+    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--refine", "--no-skip",
+                 "--epochs", "1", "--out", str(tmp_path / "bad")]) == 2
+    assert "needs skip" in capsys.readouterr().err
+
+
 def test_train_with_a_time_budget_reports_the_epochs_that_fit(synth_data, tmp_path, capsys):
     out = tmp_path / "budget"
     assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "3", "--time-budget",

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from guiapp.views.train_view import TrainView
+from guiapp.widgets.train_form import MODEL_KEYS
 
 
 @pytest.fixture
@@ -114,6 +115,28 @@ def test_boundary_head_box_applies_to_ddrnet_only(view):
     f.arch.setCurrentText("unet")  # n/a there: greyed, unticked, and the config says False
     assert not f.detail.isEnabled() and not f.detail.isChecked()
     assert view.build_config().detail is False and "does not apply" in f.detail.statusTip()
+
+
+def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
+    f = view.form
+    f.arch.setCurrentText("ddrnet23-slim")
+    f.height.setValue(360)
+    f.width.setValue(480)
+    f.skip.setChecked(True)
+    view.show()
+    assert f.refine.isEnabled() and view.build_config().refine is False
+    f.refine.setChecked(True)
+    cfg = view.build_config()
+    assert cfg.refine is True and f.model_key()[MODEL_KEYS.index("refine")] is True
+    # the cost label follows: +1.59 GFLOPs at 360x480 (two 64->64 3x3 convs at 90x120)
+    qtbot.waitUntil(lambda: "8.11 GFLOPs" in f.cost_label.text(), timeout=20000)
+    f.skip.setChecked(False)  # no skip path to deepen: greyed, and the config says False
+    assert not f.refine.isEnabled() and view.build_config().refine is False
+    f.set_config(cfg)  # a loaded config with skip + refine ticks both again
+    assert f.skip.isChecked() and f.refine.isEnabled() and f.refine.isChecked()
+    f.arch.setCurrentText("unet")  # n/a there
+    assert not f.refine.isEnabled() and view.build_config().refine is False
+    assert "does not apply" in f.refine.statusTip()
 
 
 def test_wce_picks_a_weighting_and_grid_queues_combinations(view):

@@ -162,3 +162,37 @@ def test_detail_head_costs_no_inference_flops_and_few_params():
     # a checkpoint without the head does not load into a model with it
     with pytest.raises(RuntimeError, match="detail_head"):
         on.load_state_dict(off.state_dict())
+
+
+def test_refine_deepens_the_quarter_path_at_a_hand_counted_cost():
+    on, off = create_model(ARCH, 11, refine=True), create_model(ARCH, 11)
+    assert on.options["refine"] is True and off.net.head.refine is None
+    # two norm-ReLU-conv3x3 units, 64 -> 64 at 1/4 (90x120 of 360x480): 2 x 9*64*64 MACs per
+    # pixel, a multiply-add counted as two operations
+    extra = 2 * (9 * 64 * 64) * (90 * 120) * 2
+    assert count_gflops(on, (360, 480)) - count_gflops(off, (360, 480)) == pytest.approx(extra / 1e9)
+    # each unit: BN 64 (128) + conv 9*64*64 without bias
+    assert count_params(on) - count_params(off) == 2 * (128 + 9 * 64 * 64)
+
+
+def test_refine_is_residual_on_the_fused_features_and_trains():
+    torch.manual_seed(0)
+    model = create_model(ARCH, 3, refine=True).train()
+    head = model.net.head
+    assert isinstance(head, DetailFusion) and len(head.refine) == 2
+    seen = {}
+    head.fuse.register_forward_pre_hook(lambda m, args: seen.update(fused=args[0].clone()))
+    head.refine.register_forward_hook(lambda m, args, out: seen.update(x=args[0], r=out))
+    main, aux = model(torch.randn(2, 3, 64, 96))
+    # what reaches the 1/4 classifier path is the fused features plus their refinement
+    assert torch.allclose(seen["fused"], seen["x"] + seen["r"])
+    assert main.shape == (2, 3, 64, 96)
+    main.sum().backward()
+    assert head.refine[1][2].weight.grad.abs().sum() > 0
+
+
+def test_refine_needs_the_skip_path():
+    with pytest.raises(ModelError, match="needs skip"):
+        create_model(ARCH, 11, skip=False, refine=True)
+    with pytest.raises(ModelError, match="does not apply"):
+        create_model("unet", 11, refine=True)
