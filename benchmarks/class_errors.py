@@ -1,0 +1,114 @@
+"""Why one class scores low: resolution, or recognition? (issue 6's Pole)
+
+Two measurements for one class on one split:
+- the resolution ceiling: the ground truth itself, area-averaged down to 1/s of the image (what a
+  perfect classifier at output stride s could predict), bilinearly upsampled and argmaxed back,
+  scored against the ground truth. It bounds what a head at that stride can reach.
+- where a checkpoint's errors lie: for each wrongly predicted pixel of the class (false positive),
+  its distance to the nearest true pixel of the class, and for each missed one (false negative)
+  its distance to the nearest predicted one. Errors within a few pixels are localisation (a pole
+  drawn too wide or shifted); errors far away are recognition (a pole where there is none, or a
+  pole not seen at all).
+
+    .venv/bin/python benchmarks/class_errors.py --class Pole [--checkpoint runs/x/best.pt]
+                                                [--data ../shared/data/camvid] [--split val]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import CAMVID, machine, table  # noqa: E402
+
+from core.classes import IGNORE_INDEX  # noqa: E402
+from core.data.source import open_dataset  # noqa: E402
+
+STRIDES = (2, 4, 8, 16)
+DISTANCES = (1.5, 3, 5, 10, 20)
+
+
+def iou(pred: np.ndarray, gt: np.ndarray, cls: int) -> float:
+    """IoU of one class over all pixels whose ground truth is not void."""
+    valid = gt != IGNORE_INDEX
+    p, g = (pred == cls) & valid, gt == cls
+    union = (p | g).sum()
+    return float((p & g).sum() / union) if union else float("nan")
+
+
+def ceiling_prediction(masks: np.ndarray, num_classes: int, stride: int) -> np.ndarray:
+    """Argmax of the per-class area fractions at 1/stride, upsampled bilinearly: [N,H,W]."""
+    t = torch.from_numpy(masks.astype(np.int64))
+    valid = (t != IGNORE_INDEX).unsqueeze(1)
+    onehot = (t.unsqueeze(1) == torch.arange(num_classes).view(1, -1, 1, 1)) & valid
+    low = F.avg_pool2d(onehot.float(), stride, ceil_mode=True)
+    up = F.interpolate(low, size=masks.shape[1:], mode="bilinear", align_corners=False)
+    return up.argmax(1).numpy()
+
+
+def error_distances(pred: np.ndarray, gt: np.ndarray, cls: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distances of the false positives to the nearest true pixel of `cls`, distances of the
+    false negatives to the nearest predicted one), Euclidean, in pixels. With no true (or no
+    predicted) pixel of the class in the image, the distances are infinite."""
+    valid = gt != IGNORE_INDEX
+    p, g = (pred == cls) & valid, gt == cls
+
+    def dist_to(region):
+        if not region.any():
+            return np.full(region.shape, np.inf, np.float32)
+        return cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+    return dist_to(g)[p & ~g], dist_to(pred == cls)[g & ~p]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--class", dest="cls", default="Pole")
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--data", default=str(CAMVID))
+    ap.add_argument("--split", default="val")
+    args = ap.parse_args(argv)
+    print(machine())
+    source = open_dataset(args.data)
+    names = list(source.schema.names)
+    cls = names.index(args.cls)
+    samples = source.samples(args.split)
+    masks = np.stack([source.read_mask(s) for s in samples])
+    share = (masks == cls).mean()
+    print(f"{args.split}: {len(samples)} masks, {args.cls} covers {100 * share:.2f}% of the pixels")
+    rows = [[f"1/{s}", f"{iou(ceiling_prediction(masks, len(names), s), masks, cls):.3f}"]
+            for s in STRIDES]
+    print(f"\nresolution ceiling of {args.cls}: ground truth area-averaged to 1/s, upsampled back")
+    print(table(["stride", f"{args.cls} IoU"], rows))
+    if not args.checkpoint:
+        return
+    from core.evaluate import Predictor
+
+    predictor = Predictor.from_checkpoint(args.checkpoint, device="cpu")
+    fp, fn, inter, union = [], [], 0, 0
+    for sample, gt in zip(samples, masks):
+        pred = predictor.predict(source.read_image(sample)).mask
+        a, b = error_distances(pred, gt, cls)
+        fp.append(a)
+        fn.append(b)
+        p, g = (pred == cls) & (gt != IGNORE_INDEX), gt == cls
+        inter += int((p & g).sum())
+        union += int((p | g).sum())
+    fp, fn = np.concatenate(fp), np.concatenate(fn)
+    print(f"\n{args.checkpoint} on {args.split}: {args.cls} IoU {inter / union:.3f}, "
+          f"true positives {inter}, false positives {len(fp)}, false negatives {len(fn)}")
+    rows = [[f"<= {d:g} px", f"{(fp <= d).mean():.2f}", f"{(fn <= d).mean():.2f}"]
+            for d in DISTANCES]
+    print(table(["distance", "false positives near a true one", "misses near a predicted one"],
+                rows))
+
+
+if __name__ == "__main__":
+    main()
