@@ -141,40 +141,29 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
     assert f"mIoU {held['miou']:.4f}" in capsys.readouterr().out
 
 
-def test_train_with_the_detail_head_saves_and_evaluates_it(synth_data, tmp_path, capsys):
+@pytest.mark.parametrize("flag, field, key, bad, error", [
+    ("--detail", "detail", ".detail_head.", ["--arch", "unet"], "detail=True does not apply to 'unet'"),
+    ("--refine", "refine", ".head.refine.", ["--arch", "ddrnet23-slim", "--no-skip"], "needs skip"),
+])
+def test_train_with_a_ddrnet_option_saves_and_evaluates_it(synth_data, tmp_path, capsys, flag, field, key,
+                                                             bad, error):
+    """--detail (train-time boundary head) and --refine (deeper 1/4 skip path) reach the config,
+    the checkpoint and the summary, and the checkpoint rebuilds the network that trained."""
     from core.engine.checkpoint import load_checkpoint
 
-    out = tmp_path / "detail"
-    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--detail", "--epochs", "1",
+    out = tmp_path / field
+    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", flag, "--epochs", "1",
                  "--image-size", "64x96", "--batch-size", "4", "--augment", "none", "--out", str(out)]) == 0
-    assert TrainConfig.from_yaml(out / "config.yaml").detail is True
-    assert any(".detail_head." in k for k in load_checkpoint(out / "best.pt")["model"])
+    assert getattr(TrainConfig.from_yaml(out / "config.yaml"), field) is True
+    assert any(key in k for k in load_checkpoint(out / "best.pt")["model"])
     summary = json.loads((out / "summary.json").read_text())
+    assert summary[field] is True
     capsys.readouterr()
-    # the checkpoint rebuilds the network with its head and scores the same as training did
     assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "val"]) == 0
     assert f"mIoU {summary['best_miou']:.4f}" in capsys.readouterr().out
-    assert main(["train", "--data", str(synth_data), "--arch", "unet", "--detail", "--epochs", "1",
+    assert main(["train", "--data", str(synth_data), *bad, flag, "--epochs", "1",
                  "--out", str(tmp_path / "bad")]) == 2
-    assert "detail=True does not apply to 'unet'" in capsys.readouterr().err
-
-
-def test_train_with_the_deeper_skip_path_saves_and_evaluates_it(synth_data, tmp_path, capsys):
-    from core.engine.checkpoint import load_checkpoint
-
-    out = tmp_path / "refine"
-    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--refine", "--epochs", "1",
-                 "--image-size", "64x96", "--batch-size", "4", "--augment", "none", "--out", str(out)]) == 0
-    assert TrainConfig.from_yaml(out / "config.yaml").refine is True
-    assert any(".head.refine." in k for k in load_checkpoint(out / "best.pt")["model"])
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["refine"] is True
-    capsys.readouterr()
-    assert main(["eval", "--checkpoint", str(out / "best.pt"), "--data", str(synth_data), "--split", "val"]) == 0
-    assert f"mIoU {summary['best_miou']:.4f}" in capsys.readouterr().out
-    assert main(["train", "--data", str(synth_data), "--arch", "ddrnet23-slim", "--refine", "--no-skip",
-                 "--epochs", "1", "--out", str(tmp_path / "bad")]) == 2
-    assert "needs skip" in capsys.readouterr().err
+    assert error in capsys.readouterr().err
 
 
 def test_train_with_a_time_budget_reports_the_epochs_that_fit(synth_data, tmp_path, capsys):
