@@ -18,7 +18,7 @@ from core.data.stats import ClassStats, compute_stats
 from core.data.torch_dataset import SegmentationDataset
 from core.errors import ConfigError
 from core.losses import create_loss
-from core.models.registry import create_model
+from core.models.registry import OPTIONS, create_model
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:
@@ -39,12 +39,7 @@ def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = T
         encoder=cfg.encoder,
         pretrained=cfg.pretrained and load_pretrained,
         weights_path=cfg.weights_path if load_pretrained else None,
-        dropout=cfg.dropout,
-        output_stride=cfg.output_stride,
-        skip=cfg.skip,
-        norm=cfg.norm,
-        detail=cfg.detail,
-        refine=cfg.refine,
+        **{option: getattr(cfg, option) for option in OPTIONS},  # the config has a field each
     )
 
 

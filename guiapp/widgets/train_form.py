@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from core.config import TrainConfig
 
+# what decides GFLOPs and parameters: the registry's OPTIONS between arch/encoder and size, spelt
+# out so that importing the form does not import torch (tests check the two agree)
 MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "refine",
               "image_size")
 

@@ -128,6 +128,8 @@ def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
     f.refine.setChecked(True)
     cfg = view.build_config()
     assert cfg.refine is True and f.model_key()[MODEL_KEYS.index("refine")] is True
+    from core.models.registry import OPTIONS
+    assert MODEL_KEYS == ("arch", "encoder", *OPTIONS, "image_size")  # every model option counts
     # the cost label follows: +1.59 GFLOPs at 360x480 (two 64->64 3x3 convs at 90x120)
     qtbot.waitUntil(lambda: "8.11 GFLOPs" in f.cost_label.text(), timeout=20000)
     f.skip.setChecked(False)  # no skip path to deepen: greyed, and the config says False
