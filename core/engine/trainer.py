@@ -21,7 +21,7 @@ import torch
 from core.config import TrainConfig
 from core.device import autocast_dtype, resolve_precision, use_channels_last
 from core.engine import distributed, setup
-from core.engine.budget import PLAN_EPOCHS, plan_epochs
+from core.engine.budget import replan
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
 from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
@@ -268,12 +268,11 @@ class Trainer:
             if cfg.time_budget:
                 # every rank plans on the same (mean) times, so all stop after the same epoch
                 epoch_seconds.append(float(ddp.mean(torch.tensor(seconds, device=device))))
-                if epoch < PLAN_EPOCHS:
-                    planned = plan_epochs(cfg.time_budget * 60, cfg.epochs, epoch_seconds)
-                    if planned != epochs:
-                        epochs, total_steps = planned, steps_per_epoch * planned
-                        scheduler = rebuild_scheduler(cfg.schedule, optimizer, total_steps,
-                                                      warmup_steps, global_step)
+                planned = replan(cfg.time_budget * 60, cfg.epochs, epochs, epoch_seconds)
+                if planned != epochs:
+                    epochs, total_steps = planned, steps_per_epoch * planned
+                    scheduler = rebuild_scheduler(cfg.schedule, optimizer, total_steps,
+                                                  warmup_steps, global_step)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
                       "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
                       "seconds": seconds, "epochs": epochs}

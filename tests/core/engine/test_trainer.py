@@ -12,7 +12,7 @@ from core.engine.events import CheckpointSaved, EpochDone, RunFailed, RunFinishe
 from core.engine.queue import RunQueue
 from core.engine.trainer import NonFiniteLoss, Trainer
 from core.evaluate import evaluate
-from core.optim import create_optimizer, create_scheduler
+from core.optim import create_optimizer, create_scheduler, lr_factor
 from core.data.source import open_dataset
 
 
@@ -225,17 +225,17 @@ def test_time_budget_plan_sets_the_schedule_and_survives_resume(synth_data, tmp_
 
     timed = []
 
-    def plan(budget_s, max_epochs, seconds):  # what a machine fitting 2 of 4 epochs would get
+    def plan(budget_s, max_epochs, planned, seconds):  # a machine fitting 2 of 4 epochs
         timed.append(list(seconds))
-        assert budget_s == 60.0 and max_epochs == 4
+        assert budget_s == 60.0 and max_epochs == 4 and planned == (4 if len(seconds) == 1 else 2)
         return 2
 
-    monkeypatch.setattr(trainer_module, "plan_epochs", plan)
+    monkeypatch.setattr(trainer_module, "replan", plan)
     cfg = tiny(synth_data, tmp_path / "r", epochs=4, time_budget=1.0, schedule="onecycle",
                warmup_epochs=1)
     events = []
     summary = Trainer(cfg, [events.append]).run()
-    assert [len(s) for s in timed] == [1, 2]  # re-planned after each epoch while planning
+    assert [len(s) for s in timed] == [1, 2]  # re-planned after each epoch
     lines = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert [r["epochs"] for r in lines] == [2, 2] and summary["epochs"] == 2
     # the one-cycle schedule was re-planned over 2 epochs inside its warm-up: every step's lr is
@@ -257,3 +257,26 @@ def test_time_budget_plan_sets_the_schedule_and_survives_resume(synth_data, tmp_
     Trainer(cfg, [more.append], resume=True).run()
     assert not [e for e in more if isinstance(e, StepDone)]
     assert more[0].total_epochs == 2
+
+
+def test_a_later_check_that_shortens_the_plan_ends_the_run_there(synth_data, tmp_path, monkeypatch):
+    from core.engine import trainer as trainer_module
+
+    plans = iter([4, 3, 3])  # epoch 2 was slow: the check after it drops the plan to 3 of 4
+    monkeypatch.setattr(trainer_module, "replan", lambda *args: next(plans))
+    cfg = tiny(synth_data, tmp_path / "r", epochs=4, time_budget=1.0, schedule="poly")
+    events = []
+    summary = Trainer(cfg, [events.append]).run()
+    lines = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epochs"] for r in lines] == [4, 3, 3] and summary["epochs"] == 3
+    assert [e.total_epochs for e in events if isinstance(e, EpochDone)] == [4, 3, 3]
+    # the poly schedule is moved onto the 3-epoch curve at the step reached: epochs 1-2 follow
+    # the 4-epoch curve, epoch 3 the 3-epoch one, which ends at lr 0
+    steps = [e for e in events if isinstance(e, StepDone)]
+    spe = events[0].steps_per_epoch
+    assert len(steps) == 3 * spe
+    expected = [cfg.lr * lr_factor("poly", i + 1, (4 if i < 2 * spe else 3) * spe) for i in range(3 * spe)]
+    assert [s.lr for s in steps] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert steps[-1].lr == pytest.approx(0.0, abs=1e-12)
+    st = load_checkpoint(tmp_path / "r" / "last.pt")
+    assert st["epochs"] == 3
