@@ -105,7 +105,8 @@ class TrainForm(QWidget):
         self.time_budget.setSpecialValueText("off")
         self.time_budget.setToolTip("Minutes of training + validation: the first epochs are timed "
                                     "and the run then takes as many epochs as fit (Epochs at "
-                                    "most), with its learning-rate schedule planned over them")
+                                    "most), with its learning-rate schedule planned over them; "
+                                    "if later epochs slow down the plan is shortened")
         self.ema = QDoubleSpinBox()
         self.ema.setDecimals(4)
         self.ema.setRange(0.0, 0.9999)
