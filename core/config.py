@@ -41,6 +41,7 @@ class TrainConfig:
     image_size: tuple[int, int] = (360, 480)
     crop_size: tuple[int, int] | None = None  # train on random crops of this size (None: whole image)
     rare_crop: float = 0.0  # share of training crops centred on a class rarer than the median class
+    copy_paste: float = 0.0  # share of training images given another one's rare-class pixels
     holdout: str = ""  # file-name prefixes (e.g. "0006R0") moved from train into a "holdout" split
     augment: str = "light"
     class_weights: str = "none"
@@ -93,6 +94,8 @@ class TrainConfig:
             raise ConfigError(f"rare_crop is a share of the crops, in [0, 1], got {self.rare_crop}")
         if self.rare_crop and self.crop_size is None and self.augment != "strong":
             raise ConfigError("rare_crop moves the training crop: set a crop size or the strong augmentation")
+        if not 0.0 <= float(self.copy_paste) <= 1.0:
+            raise ConfigError(f"copy_paste is a share of the training images, in [0, 1], got {self.copy_paste}")
         if not 0.0 <= float(self.ema) < 1.0:
             raise ConfigError(f"ema is a decay in [0, 1) (0: off, e.g. 0.999), got {self.ema}")
         if not 0.0 <= float(self.time_budget) < float("inf"):

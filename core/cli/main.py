@@ -34,6 +34,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crop-size", help="train on random HxW crops of the (augmented) image, e.g. 240x320")
     p.add_argument("--rare-crop", type=float,
                    help="share (0-1) of training crops centred on a class rarer than the median class")
+    p.add_argument("--copy-paste", type=float,
+                   help="share (0-1) of training images that get the pixels of the classes rarer "
+                        "than the median class pasted from another training image")
     p.add_argument("--holdout", help="file-name prefixes (comma-separated, e.g. 0006R0) moved from the "
                                      "train split into a 'holdout' split, scored at the end")
     p.add_argument("--augment", help="none, light, strong")

@@ -5,7 +5,9 @@ each decoded pair in memory, already resized to image_size (every transform star
 resize, so caching it changes no result and shrinks the cache). The albumentations pipeline is
 not pickled: each process builds its own on first use, seeded from torch.initial_seed(), which
 torch sets per DataLoader worker (distinct streams) and which follows torch.manual_seed(seed)
-in the main process (repeatable runs).
+in the main process (repeatable runs). `copy_paste = (class ids, share)` pastes, into that share of
+the training samples, those classes' pixels from another random training image
+(core.data.copy_paste), drawn from a generator seeded the same way.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from core.data.augment import build_transform, resize_transform
+from core.data.copy_paste import paste
 from core.data.source import DataSource, Sample
 
 
@@ -23,7 +26,8 @@ class SegmentationDataset(Dataset):
     def __init__(self, source: DataSource, split: str, image_size: tuple[int, int] = (360, 480),
                  augment: str = "none", train: bool = True, cache: bool = True,
                  crop_size: tuple[int, int] | None = None,
-                 rare_crop: tuple[list[int], float] | None = None):
+                 rare_crop: tuple[list[int], float] | None = None,
+                 copy_paste: tuple[list[int], float] | None = None):
         self.source = source
         self.split = split
         self.samples: list[Sample] = source.samples(split)
@@ -33,10 +37,12 @@ class SegmentationDataset(Dataset):
         self.cache = cache
         self.crop_size = crop_size
         self.rare_crop = rare_crop
+        self.copy_paste = copy_paste if copy_paste and copy_paste[0] and copy_paste[1] > 0 else None
         build_transform(augment, self.image_size, train, crop_size=crop_size, rare_crop=rare_crop)  # fail early on a bad preset
         self._cached: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._transform = None
         self._transform_pid: int | None = None
+        self._rng: np.random.Generator | None = None
 
     @property
     def schema(self):
@@ -53,6 +59,7 @@ class SegmentationDataset(Dataset):
         state = self.__dict__.copy()
         state["_transform"] = None
         state["_transform_pid"] = None
+        state["_rng"] = None
         return state
 
     def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -74,12 +81,20 @@ class SegmentationDataset(Dataset):
             seed = torch.initial_seed() % 2**32
             self._transform = build_transform(self.augment, self.image_size, self.train, seed=seed,
                                               crop_size=self.crop_size, rare_crop=self.rare_crop)
+            self._rng = np.random.default_rng(seed)
             self._transform_pid = os.getpid()
         return self._transform
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         if not -len(self) <= i < len(self):
             raise IndexError(i)
-        image, mask = self.load(i % len(self))
-        out = self._get_transform()(image=image, mask=mask)
+        i %= len(self)
+        image, mask = self.load(i)
+        transform = self._get_transform()
+        if self.train and self.copy_paste and len(self) > 1:
+            classes, share = self.copy_paste
+            if self._rng.random() < share:
+                donor = (i + 1 + int(self._rng.integers(len(self) - 1))) % len(self)  # any other one
+                image, mask = paste(image, mask, *self.load(donor), classes)
+        out = transform(image=image, mask=mask)
         return out["image"].float(), out["mask"].long()

@@ -66,8 +66,8 @@ def open_source(cfg: TrainConfig) -> DataSource:
 
 def train_stats(cfg: TrainConfig, source: DataSource) -> ClassStats | None:
     """The training split's class statistics (every mask read once), or None when neither class
-    weights nor rare-class crops need them."""
-    if cfg.class_weights == "none" and not cfg.rare_crop:
+    weights, rare-class crops nor copy-paste need them."""
+    if cfg.class_weights == "none" and not cfg.rare_crop and not cfg.copy_paste:
         return None
     return compute_stats(source, cfg.train_split)
 
@@ -107,11 +107,14 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
     `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler).
     Rare-class crops aim at the rare classes of `stats` (the training split's; read when not given)."""
-    rare_crop = None
+    rare_crop = copy_paste = None
     if cfg.rare_crop > 0:
         rare_crop = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.rare_crop))
+    if cfg.copy_paste > 0:
+        copy_paste = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.copy_paste))
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
-                             train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop)
+                             train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop,
+                             copy_paste=copy_paste)
     if len(ds) < cfg.batch_size:
         raise ConfigError(
             f"the '{cfg.train_split}' split has {len(ds)} images, fewer than the batch size {cfg.batch_size}"

@@ -143,6 +143,14 @@ class TrainForm(QWidget):
                                   "than the median class in the training split, e.g. pole, sign, "
                                   "bicyclist): they are seen more often without reweighting the "
                                   "loss. Needs train crops or the strong augmentation")
+        self.copy_paste = QSpinBox()
+        self.copy_paste.setRange(0, 100)
+        self.copy_paste.setSingleStep(10)
+        self.copy_paste.setSuffix(" %")
+        self.copy_paste.setToolTip("Share of training images that get the rare classes' pixels "
+                                   "(pole, sign, fence, pedestrian, bicyclist on CamVid) of "
+                                   "another training image pasted in at the same place, so thin "
+                                   "objects are seen against new backgrounds")
         self.holdout = QLineEdit()
         self.holdout.setPlaceholderText("none, or e.g. 0006R0 (file-name prefix)")
         self.holdout.setClearButtonEnabled(True)
@@ -182,6 +190,7 @@ class TrainForm(QWidget):
         crop.addWidget(self.crop_w, 1)
         df.addRow("Crop (H×W)", crop)
         df.addRow("Rare-class crops", self.rare_crop)
+        df.addRow("Copy-paste rare", self.copy_paste)
         df.addRow("Hold out", self.holdout)
         df.addRow("Augmentation", self.augment)
         df.addRow("Class weighting", self.class_weights)
@@ -219,7 +228,7 @@ class TrainForm(QWidget):
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
         for w in (self.lr, self.batch_size, self.epochs, self.time_budget, self.ema, self.crop_h,
-                  self.crop_w, self.rare_crop):
+                  self.crop_w, self.rare_crop, self.copy_paste):
             w.valueChanged.connect(self.changed)
         self.augment.currentTextChanged.connect(self._update_rare_crop)
         self.crop.toggled.connect(self._on_crop)
@@ -260,6 +269,7 @@ class TrainForm(QWidget):
             self.crop_h.setValue(cfg.crop_size[0])
             self.crop_w.setValue(cfg.crop_size[1])
         self.rare_crop.setValue(round(cfg.rare_crop * 100))
+        self.copy_paste.setValue(round(cfg.copy_paste * 100))
         self._on_crop(cfg.crop_size is not None, emit=False)
         self.holdout.setText(cfg.holdout)
         self._shown = None
@@ -295,7 +305,8 @@ class TrainForm(QWidget):
             time_budget=round(self.time_budget.value(), 1),
             ema=round(self.ema.value(), 4),
             image_size=(self.height.value(), self.width.value()),
-            crop_size=crop, rare_crop=rare_crop, holdout=holdout,
+            crop_size=crop, rare_crop=rare_crop, copy_paste=self.copy_paste.value() / 100,
+            holdout=holdout,
             augment=self.augment.currentText(), device=self.device.currentText(),
             workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
         )

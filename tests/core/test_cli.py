@@ -123,13 +123,13 @@ def test_eval_with_test_time_augmentation(trained, synth_data, capsys):
 def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
     out = tmp_path / "held"
     assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "1", "--image-size",
-                 "32x48", "--crop-size", "24x32", "--rare-crop", "0.5", "--holdout", "synth_00000,synth_00001",
+                 "32x48", "--crop-size", "24x32", "--rare-crop", "0.5", "--copy-paste", "0.3", "--holdout", "synth_00000,synth_00001",
                  "--batch-size", "4", "--class-weights", "sqrt-median",
                  "--augment", "strong", "--loss", "ohem+dice", "--ema", "0.99", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["crop_size"] == [24, 32] and summary["loss"] == "ohem+dice"
     saved = TrainConfig.from_yaml(out / "config.yaml")
-    assert saved.rare_crop == 0.5 and saved.class_weights == "sqrt-median" and saved.ema == 0.99
+    assert saved.rare_crop == 0.5 and saved.copy_paste == 0.3 and saved.class_weights == "sqrt-median" and saved.ema == 0.99
     held = summary["holdout"]
     n_held = sum(n.startswith(("synth_00000", "synth_00001"))
                  for n in (s.name for s in open_dataset(synth_data).samples("train")))

@@ -30,6 +30,7 @@ def test_wce_defaults_to_median_weights():
 
 @pytest.mark.parametrize("bad", [dict(epochs=0), dict(batch_size=0), dict(dropout=1.0), dict(lr=0),
                                  dict(precision="fp8"), dict(output_stride=4), dict(rare_crop=1.5),
+                                 dict(copy_paste=-0.1), dict(copy_paste=2.0),
                                  dict(rare_crop=0.5, augment="light"), dict(time_budget=-1),
                                  dict(time_budget=float("nan"))])
 def test_bad_values_raise(bad):

@@ -161,3 +161,14 @@ def test_editing_the_model_drops_the_presets_name(qtbot):
     assert form.build_config().name == "camvid-fast-ddrnet23slim"
     form.epochs.setValue(3)
     assert form.build_config().name == ""
+
+
+def test_copy_paste_field_maps_to_the_config(qtbot, view):
+    f = view.form
+    f.set_config(TrainConfig())
+    assert f.copy_paste.value() == 0 and f.build_config().copy_paste == 0.0
+    with qtbot.waitSignal(f.changed, timeout=1000):
+        f.copy_paste.setValue(30)
+    assert f.build_config().copy_paste == pytest.approx(0.3)
+    f.set_config(TrainConfig(copy_paste=0.5))
+    assert f.copy_paste.value() == 50 and f.build_config().copy_paste == pytest.approx(0.5)

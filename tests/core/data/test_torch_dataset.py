@@ -77,3 +77,37 @@ def test_augmenting_never_alters_the_cache(source):
     for _ in range(20):
         ds[0]
     assert all(np.array_equal(a, b) for a, b in zip(before, ds._cached[0], strict=True))
+
+
+def test_copy_paste_brings_another_images_rare_pixels(source):
+    from core.data.copy_paste import paste
+
+    rare = [2, 9]  # Pole and Pedestrian in the synthetic scenes
+    ds = SegmentationDataset(source, "train", SIZE, augment="none", train=True,
+                             copy_paste=(rare, 1.0))
+    plain = SegmentationDataset(source, "train", SIZE, augment="none", train=True)
+    changed = 0
+    for i in range(len(ds)):
+        image, mask = ds[i]
+        own = ds.load(i)
+        # the item is this image with some other image's Pole/Pedestrian pixels pasted in
+        donors = [j for j in range(len(ds)) if j != i
+                  and np.array_equal(mask.numpy(), paste(*own, *ds.load(j), rare)[1])]
+        assert donors
+        changed += not torch.equal(mask, plain[i][1])
+        assert np.array_equal(ds.load(i)[1], plain.load(i)[1])  # the cache is left as read
+    assert changed >= len(ds) // 2
+    # share 0 (or no rare classes) leaves the items alone
+    for off in ((rare, 0.0), ([], 1.0)):
+        same = SegmentationDataset(source, "train", SIZE, augment="none", train=True, copy_paste=off)
+        assert same.copy_paste is None and torch.equal(same[0][1], plain[0][1])
+
+
+def test_copy_paste_repeats_with_the_seed(source):
+    def masks():
+        torch.manual_seed(5)
+        ds = SegmentationDataset(source, "train", SIZE, augment="none", copy_paste=([2, 9], 0.5))
+        return [ds[i][1] for i in range(len(ds))]
+
+    first, second = masks(), masks()
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
