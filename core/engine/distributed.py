@@ -21,6 +21,7 @@ Semantics chosen so that N processes train the *same* model a single process wou
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import os
 
@@ -157,7 +158,13 @@ class DistContext:
                                    loss=loss_sum / pixels if pixels else math.nan, loss_pixels=pixels)
 
     def close(self) -> None:
+        """Destroy the group this context made. The DDP wrapper from `prepare` sits in a
+        reference cycle (its reducer and hooks), so it and the gloo group it holds outlive the
+        run until a garbage collection; left to the interpreter's exit, the group's threads are
+        torn down during finalization and the process can abort ("terminate called without an
+        active exception", seen once in CI). Collecting first frees it while Python is alive."""
         if self.owns_group and dist.is_initialized():
+            gc.collect()
             dist.destroy_process_group()
             self.owns_group = False
 

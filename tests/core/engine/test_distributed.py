@@ -16,8 +16,10 @@ single-process `evaluate` of the saved weights gives, since confusion matrices a
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
+import weakref
 import shutil
 import socket
 import subprocess
@@ -213,3 +215,27 @@ def test_single_process_context_is_identity(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "0")
     assert not distributed.launched_by_torchrun()  # torchrun with one process: plain run
     ctx.close()
+
+
+def test_close_frees_unreachable_wrappers_before_destroying_the_group(monkeypatch):
+    """A DDP wrapper lives in a reference cycle and holds the process group: close() must collect
+    it before destroy_process_group, not leave the group to the interpreter's exit."""
+    class Cyclic:
+        pass
+
+    seen = []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "destroy_process_group", lambda: seen.append(ref() is None))
+    gc.disable()
+    try:
+        wrapper = Cyclic()
+        wrapper.self = wrapper  # unreachable after del, freed only by a collection
+        ref = weakref.ref(wrapper)
+        del wrapper
+        assert ref() is not None
+        ctx = distributed.DistContext(torch.device("cpu"), 0, 0, 2, owns_group=True)
+        ctx.close()
+        ctx.close()  # once only
+    finally:
+        gc.enable()
+    assert seen == [True] and not ctx.owns_group
