@@ -16,7 +16,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,10 +28,11 @@ os.environ.setdefault("QT_QPA_UPDATE_IDLE_TIME", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks._gui import scratch_state  # noqa: E402
 from core.data.source import open_dataset  # noqa: E402
 from core.data.synth import generate_synthetic  # noqa: E402
 
@@ -118,11 +118,9 @@ def main(argv=None) -> int:
     ap.add_argument("--window", default="1400x900", help="LabelView size WxH")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication([])
-    from guiapp.app_state import AppState
     from guiapp.views.label_view import LabelView
 
-    tmp = Path(tempfile.mkdtemp(prefix="brush-latency-"))
-    state = AppState(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), runs_root=tmp / "runs")
+    tmp, state = scratch_state("brush-latency-")
     view = LabelView(state)
     ww, wh = (int(v) for v in args.window.split("x"))
     view.resize(ww, wh)

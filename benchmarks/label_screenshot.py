@@ -12,26 +12,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks._gui import save_screenshot, scratch_state, wait  # noqa: E402
+
 LEFT, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-
-
-def wait(ms: int) -> None:
-    """Run the event loop for `ms` (QEventLoop.exec lets the model threads have the GIL;
-    QTest.qWait does not)."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def main(argv=None) -> int:
@@ -44,14 +36,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(["roadseg-label-shot"])
     from core.data.source import open_dataset
-    from guiapp.app_state import AppState
     from guiapp.views.label_view import LabelView
 
-    tmp = Path(tempfile.mkdtemp(prefix="label-shot-"))
+    tmp, state = scratch_state("label-shot-", args.runs)
     data = tmp / "data"
     shutil.copytree(args.data, data)
-    state = AppState(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
-                     runs_root=args.runs or tmp / "runs")
     view = LabelView(state)
     w, h = (int(v) for v in args.size.split("x"))
     view.resize(w, h)
@@ -104,16 +93,7 @@ def main(argv=None) -> int:
     view.tool_bar.opacity_slider.setValue(60)
     QTest.mouseMove(vp, at(260, 200))  # leave the brush ring where a person would see it
     wait(300)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    raw = tmp / "label-raw.png"
-    view.grab().save(str(raw))
-    # 256-colour PNG keeps the picture readable and the file small (< 300 KB)
-    if shutil.which("convert"):
-        subprocess.run(["convert", str(raw), "+dither", "-colors", "256",
-                        "-define", "png:compression-level=9", f"PNG8:{out}"], check=True)
-    else:
-        shutil.copy(raw, out)
+    out = save_screenshot(view, args.out, tmp)  # < 300 KB
     print(f"{out}: {out.stat().st_size / 1024:.0f} KB, platform {app.platformName()}")
     view.shutdown()
     return 0

@@ -13,22 +13,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-
-def wait(ms: int) -> None:
-    """Run the event loop for `ms` (lets the training thread's signals arrive)."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
+from benchmarks._gui import save_screenshot, scratch_state, wait  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -44,11 +36,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(["roadseg-train-shot"])
     from core.data.source import open_dataset
-    from guiapp.app_state import AppState
     from guiapp.main_window import MainWindow
 
-    tmp = Path(tempfile.mkdtemp(prefix="train-shot-"))
-    state = AppState(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), runs_root=tmp / "runs")
+    tmp, state = scratch_state("train-shot-")
     win = MainWindow(state)
     w, h = (int(v) for v in args.size.split("x"))
     win.resize(w, h)
@@ -76,13 +66,7 @@ def main(argv=None) -> int:
         view.shutdown()
         return 1
     wait(1500)  # the finished run's last repaint and the background cost count
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    raw = tmp / "train-raw.png"
-    win.grab().save(str(raw))
-    # 256 colours without dithering keep the picture readable and the file small (Pillow comes
-    # with torchvision)
-    Image.open(raw).convert("RGB").quantize(256, dither=Image.Dither.NONE).save(out, optimize=True)
+    out = save_screenshot(win, args.out, tmp)
     print(f"{out}: {out.stat().st_size / 1024:.0f} KB after {time.monotonic() - t0:.0f} s, "
           f"platform {app.platformName()}")
     view.shutdown()
