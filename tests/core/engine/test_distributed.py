@@ -19,12 +19,12 @@ from __future__ import annotations
 import gc
 import json
 import os
-import weakref
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
