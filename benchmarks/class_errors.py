@@ -9,9 +9,13 @@ Two measurements for one class on one split:
   its distance to the nearest predicted one. Errors within a few pixels are localisation (a pole
   drawn too wide or shifted); errors far away are recognition (a pole where there is none, or a
   pole not seen at all).
+- which of the class's objects are missed, by width: every true pixel gets the length of the
+  horizontal run of the class it lies in (a vertical pole's width), and the table gives the
+  recall of each width band and what its misses are predicted as instead.
 
     .venv/bin/python benchmarks/class_errors.py --class Pole [--checkpoint runs/x/best.pt]
                                                 [--data ../shared/data/camvid] [--split val]
+                                                [--every 3]
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from core.data.source import open_dataset  # noqa: E402
 
 STRIDES = (2, 4, 8, 16)
 DISTANCES = (1.5, 3, 5, 10, 20)
+WIDTHS = ((1, 3), (4, 6), (7, 10), (11, 20), (21, None))
 
 
 def iou(pred: np.ndarray, gt: np.ndarray, cls: int) -> float:
@@ -68,18 +73,50 @@ def error_distances(pred: np.ndarray, gt: np.ndarray, cls: int) -> tuple[np.ndar
     return dist_to(g)[p & ~g], dist_to(pred == cls)[g & ~p]
 
 
+def run_widths(region: np.ndarray) -> np.ndarray:
+    """For each pixel of a boolean HxW region, the length of the horizontal run of region pixels
+    it lies in (0 outside the region): the width of a vertical pole at that row."""
+    padded = np.pad(region.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    out = np.zeros(region.shape, np.int32)
+    for y, x0, x1 in zip(*np.nonzero(edges == 1), np.nonzero(edges == -1)[1]):
+        out[y, x0:x1] = x1 - x0
+    return out
+
+
+def width_rows(preds: list[np.ndarray], masks: np.ndarray, cls: int, names: list[str]) -> list[list]:
+    """One row per width band: share of the class's pixels, recall, and the two classes its
+    misses are most often predicted as."""
+    widths = np.concatenate([run_widths(g == cls).ravel() for g in masks])
+    predicted = np.concatenate([p.ravel() for p in preds])
+    total = (widths > 0).sum()
+    rows = []
+    for lo, hi in WIDTHS:
+        band = (widths >= lo) & (widths <= (hi or widths.max()))
+        n = int(band.sum())
+        if not n:
+            continue
+        missed = np.bincount(predicted[band], minlength=len(names))
+        missed[cls] = 0
+        top = [f"{names[k]} {missed[k] / n:.2f}" for k in np.argsort(missed)[::-1][:2]]
+        rows.append([f"{lo}-{hi} px" if hi else f">= {lo} px", f"{n / total:.3f}",
+                     f"{(predicted[band] == cls).mean():.3f}", ", ".join(top)])
+    return rows
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--class", dest="cls", default="Pole")
     ap.add_argument("--checkpoint")
     ap.add_argument("--data", default=str(CAMVID))
     ap.add_argument("--split", default="val")
+    ap.add_argument("--every", type=int, default=1, help="score every n-th image of the split")
     args = ap.parse_args(argv)
     print(machine())
     source = open_dataset(args.data)
     names = list(source.schema.names)
     cls = names.index(args.cls)
-    samples = source.samples(args.split)
+    samples = source.samples(args.split)[::args.every]
     masks = np.stack([source.read_mask(s) for s in samples])
     share = (masks == cls).mean()
     print(f"{args.split}: {len(samples)} masks, {args.cls} covers {100 * share:.2f}% of the pixels")
@@ -92,9 +129,10 @@ def main(argv=None) -> None:
     from core.evaluate import Predictor
 
     predictor = Predictor.from_checkpoint(args.checkpoint, device="cpu")
-    fp, fn, inter, union = [], [], 0, 0
+    fp, fn, inter, union, preds = [], [], 0, 0, []
     for sample, gt in zip(samples, masks):
         pred = predictor.predict(source.read_image(sample)).mask
+        preds.append(pred)
         a, b = error_distances(pred, gt, cls)
         fp.append(a)
         fn.append(b)
@@ -108,6 +146,9 @@ def main(argv=None) -> None:
             for d in DISTANCES]
     print(table(["distance", "false positives near a true one", "misses near a predicted one"],
                 rows))
+    print(f"\n{args.cls} by width (horizontal run of the true class through the pixel)")
+    print(table(["width", "share of true pixels", "recall", "misses predicted as"],
+                width_rows(preds, masks, cls, names)))
 
 
 if __name__ == "__main__":
