@@ -96,11 +96,12 @@ def width_rows(preds: list[np.ndarray], masks: np.ndarray, cls: int, names: list
         n = int(band.sum())
         if not n:
             continue
-        missed = np.bincount(predicted[band], minlength=len(names))
-        missed[cls] = 0
-        top = [f"{names[k]} {missed[k] / n:.2f}" for k in np.argsort(missed)[::-1][:2]]
+        counts = np.bincount(predicted[band], minlength=len(names))
+        recall = counts[cls] / n
+        counts[cls] = 0  # what is left are the misses
+        top = [f"{names[k]} {counts[k] / n:.2f}" for k in np.argsort(counts)[::-1][:2]]
         rows.append([f"{lo}-{hi} px" if hi else f">= {lo} px", f"{n / total:.3f}",
-                     f"{(predicted[band] == cls).mean():.3f}", ", ".join(top)])
+                     f"{recall:.3f}", ", ".join(top)])
     return rows
 
 
