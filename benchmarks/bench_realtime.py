@@ -8,7 +8,8 @@ round-robin, and the table shows the median.
 
 A model is `arch[:encoder][:opt+opt...]`, options: `noskip` (skip=False, e.g. DDRNet's paper
 head), `detail` (detail=True: DDRNet's train-time boundary head and its loss), `refine`
-(refine=True: DDRNet's deeper 1/4 skip path), `bf16` (bf16
+(refine=True: DDRNet's deeper 1/4 skip path), `strip` (strip=True: strip pooling at 1/8),
+`bf16` (bf16
 autocast, as `precision: auto` picks on CPUs with native bf16), `nchw` (contiguous NCHW instead
 of channels_last). E.g. `ddrnet23-slim::bf16+nchw`.
 
@@ -81,7 +82,8 @@ def main(argv=None) -> int:
         flags = set(filter(None, rest.split("+")))
         torch.manual_seed(0)
         m = create_model(arch, 11, enc or None, skip="noskip" not in flags,
-                         detail="detail" in flags, refine="refine" in flags)
+                         detail="detail" in flags, refine="refine" in flags,
+                         strip="strip" in flags)
         label = " ".join([arch + (f"/{enc}" if enc else ""), *sorted(flags)])
         models[label] = (m, count_gflops(m, size), count_params(m))
         opts[label] = dict(bf16="bf16" in flags, channels_last="nchw" not in flags)

@@ -56,6 +56,7 @@ class TrainConfig:
     norm: str | None = None  # None: the architecture's own default
     detail: bool = False  # train-time boundary (detail) head, where the architecture has one
     refine: bool = False  # a deeper 1/4-resolution skip path, where the architecture has one
+    strip: bool = False  # strip pooling (row/column context), where the architecture has it
     # objective and optimisation
     loss: str = "ce"
     optimizer: str = "adam"

@@ -49,7 +49,7 @@ def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, sco
         "schedule": cfg.schedule, "lr": cfg.lr, "augment": cfg.augment, "class_weights": cfg.class_weights,
         "epochs": cfg.epochs, "batch_size": cfg.batch_size, "image_size": list(cfg.image_size),
         "dropout": cfg.dropout, "output_stride": cfg.output_stride, "skip": cfg.skip, "norm": cfg.norm,
-        "detail": cfg.detail, "refine": cfg.refine,
+        "detail": cfg.detail, "refine": cfg.refine, "strip": cfg.strip,
         "ema": cfg.ema, "time_budget": cfg.time_budget, "best_miou": best_miou, "best_epoch": best_epoch,
         "per_class_iou": scores.get("iou", {}) if scores else {},
         "pixel_acc": scores.get("pixel_acc") if scores else None,

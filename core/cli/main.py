@@ -51,6 +51,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refine", action="store_const", const=True,
                    help="two more residual 3x3 units at 1/4 on the skip path (ddrnet23-slim "
                         "with skip; +1.5 GFLOPs at 360x480)")
+    p.add_argument("--strip", action="store_const", const=True,
+                   help="strip pooling at 1/8: each pixel gated by the mean of its row and its "
+                        "column (ddrnet23-slim; SPNet's context for long thin things)")
     p.add_argument("--pretrained", action="store_const", const=True,
                    help="start the encoder from local weights (needs --weights-path)")
     p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")

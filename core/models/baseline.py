@@ -95,7 +95,7 @@ class BaselineCNN(nn.Module):
                 description="The report's plain CNN: conv/BN/ReLU/max-pool encoder, "
                             "transposed-conv decoder; optional skips, norm, dropout, dilation.")
 def build_baseline(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                   refine) -> Built:
+                   refine, strip) -> Built:
     if encoder != "cnn":
         raise ValueError(f"baseline has one encoder, 'cnn' (got {encoder!r})")
     net = BaselineCNN(num_classes, dropout=dropout, output_stride=output_stride, skip=skip,

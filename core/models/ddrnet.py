@@ -24,6 +24,12 @@ truth changes class (`DetailHead`, after STDC's "detail guidance", Fan et al. 20
 boundary branch): thin things such as poles are all boundary, and the stem features that the skip
 path hands to the classifier learn to mark them. The head is dropped in eval mode, so FLOPs,
 prediction and export are those of the network without it.
+
+`strip=True` gates the 1/8 features (after the DAPPM context is added) with SPNet's strip
+pooling (`StripPooling`, Hou et al., "Strip Pooling: Rethinking Spatial Pooling for Scene
+Parsing", CVPR 2020): every pixel sees the mean of its whole row and its whole column. A lamp
+post is a long thin vertical band; square pooling windows (DAPPM's) mix it with the building
+behind it, a column does not.
 """
 from __future__ import annotations
 
@@ -176,6 +182,26 @@ class DetailFusion(nn.Module):
         return _up(self.classifier(self.dropout(self.act(self.fuse(x)))), size)
 
 
+class StripPooling(nn.Module):
+    """SPNet's strip pooling module: average over each row (-> [C,H,1]) and each column
+    (-> [C,1,W]), a 3-tap conv along the strip, both broadcast back and summed, ReLU, 1x1 conv,
+    sigmoid gate on the input. A change at pixel (r, c) reaches rows r-1..r+1 and columns
+    c-1..c+1 across the whole map and nothing else (tests/core/models/test_ddrnet.py)."""
+
+    def __init__(self, ch, norm):
+        super().__init__()
+        self.rows = nn.Sequential(nn.Conv2d(ch, ch, (3, 1), padding=(1, 0), bias=False),
+                                  make_norm(norm, ch))
+        self.cols = nn.Sequential(nn.Conv2d(ch, ch, (1, 3), padding=(0, 1), bias=False),
+                                  make_norm(norm, ch))
+        self.gate = nn.Conv2d(ch, ch, 1)
+
+    def forward(self, x):
+        rows = self.rows(x.mean(dim=3, keepdim=True))  # [B,C,H,1]: each row's mean
+        cols = self.cols(x.mean(dim=2, keepdim=True))  # [B,C,1,W]: each column's mean
+        return x * torch.sigmoid(self.gate(F.relu(rows + cols)))
+
+
 class DetailHead(nn.Module):
     """Train-time boundary logits from the 1/4 stem features: conv3x3-norm-ReLU, 1x1 to one
     channel, upsampled to `size` (STDC's detail head; the target comes from the labels,
@@ -239,16 +265,18 @@ class DDRNet(nn.Module):
     plus the auxiliary head on the stage-3 high-resolution features while training. With `skip`
     the head's features go through `DetailFusion` at 1/4 before the classifier; with `detail`
     training also returns boundary logits from the 1/4 stem features (`DetailHead`); `refine`
-    deepens the 1/4 path (needs `skip`)."""
+    deepens the 1/4 path (needs `skip`); `strip` adds strip pooling at 1/8 before the head."""
 
     aux_weights = AUX_WEIGHTS
 
     def __init__(self, num_classes, *, norm="batch", dropout=0.0, skip=False, detail=False,
-                 refine=False, planes=PLANES, spp_planes=SPP_PLANES, head_planes=HEAD_PLANES):
+                 refine=False, strip=False, planes=PLANES, spp_planes=SPP_PLANES,
+                 head_planes=HEAD_PLANES):
         super().__init__()
         self.backbone = DualResBackbone(norm, planes)
         hi_ch, lo_ch, aux_ch = self.backbone.out_channels
         self.spp = DAPPM(lo_ch, spp_planes, hi_ch, norm)
+        self.strip = StripPooling(hi_ch, norm) if strip else None
         self.skip = skip
         if skip:
             self.head = DetailFusion(hi_ch, planes, head_planes, num_classes, norm, dropout,
@@ -269,6 +297,8 @@ class DDRNet(nn.Module):
         size = x.shape[-2:]
         hi, lo, aux_in, low = self.backbone(x)
         hi = hi + _up(self.spp(lo), hi.shape[-2:])
+        if self.strip is not None:
+            hi = self.strip(hi)
         out = self.head(hi, low, size) if self.skip else self.head(hi, size)
         if not self.training:
             return out
@@ -279,18 +309,20 @@ class DDRNet(nn.Module):
 
 
 @register_model("ddrnet23-slim", encoders=("ddrnet",), default_encoder="ddrnet",
-                options=("dropout", "norm", "skip", "detail", "refine"), norms=("batch", "group"),
+                options=("dropout", "norm", "skip", "detail", "refine", "strip"), norms=("batch", "group"),
                 description="DDRNet-23-slim real-time network (dual-resolution branches, "
                             "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head; "
                             "detail: train-time boundary head on the 1/4 features; refine: "
-                            "two more 3x3 units on the 1/4 skip path); "
+                            "two more 3x3 units on the 1/4 skip path; strip: strip "
+                            "pooling at 1/8); "
                             "~6 GFLOPs at 360x480, trains from scratch.")
 def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                 refine) -> Built:
+                 refine, strip) -> Built:
     if encoder != "ddrnet":
         raise ValueError(f"ddrnet23-slim has one backbone, 'ddrnet' (got {encoder!r})")
     if refine and not skip:
         raise ModelError("refine deepens the 1/4-resolution skip path: it needs skip")
     # pad to 8 so the 1/8 high-resolution branch aligns with the input grid exactly
-    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail, refine=refine)
+    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail, refine=refine,
+                 strip=strip)
     return Built(net, pad_multiple=8)

@@ -15,7 +15,7 @@ from torch import nn
 
 from core.errors import ModelError
 
-OPTIONS = ("dropout", "output_stride", "skip", "norm", "detail", "refine")
+OPTIONS = ("dropout", "output_stride", "skip", "norm", "detail", "refine", "strip")
 NORMS = ("batch", "group", "none")
 
 
@@ -54,14 +54,16 @@ _REGISTRY: dict[str, tuple[ModelInfo, Callable[..., Built]]] = {}
 def register_model(name, *, encoders, default_encoder, options, description,
                    output_strides=(32,), norms=NORMS, defaults=None, encoder_defaults=None):
     """Decorator registering `builder(num_classes, encoder, *, dropout, output_stride, skip,
-    norm, detail, refine) -> Built` under `name`. Options not listed are rejected when set off
-    their default. `detail` is a train-time boundary head (see core.models.ddrnet.DetailHead);
-    `refine` deepens the skip path at 1/4 (core.models.ddrnet.DetailFusion)."""
+    norm, detail, refine, strip) -> Built` under `name`. Options not listed are rejected when
+    set off their default. `detail` is a train-time boundary head (see
+    core.models.ddrnet.DetailHead); `refine` deepens the skip path at 1/4
+    (core.models.ddrnet.DetailFusion); `strip` adds row/column pooling context
+    (core.models.ddrnet.StripPooling)."""
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown model options {sorted(unknown)}; known: {OPTIONS}")
     base = {"dropout": 0.0, "output_stride": output_strides[0], "skip": True, "norm": norms[0],
-            "detail": False, "refine": False}
+            "detail": False, "refine": False, "strip": False}
     info = ModelInfo(name, tuple(encoders), default_encoder, frozenset(options), description,
                      tuple(output_strides), tuple(norms), {**base, **(defaults or {})},
                      dict(encoder_defaults or {}))
@@ -90,10 +92,10 @@ def _lookup(arch: str):
 
 
 def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detail,
-             refine) -> dict:
+             refine, strip) -> dict:
     """Fill arch defaults for None, check ranges, and refuse options that do not apply."""
     given = {"dropout": dropout, "output_stride": output_stride, "skip": skip, "norm": norm,
-             "detail": detail, "refine": refine}
+             "detail": detail, "refine": refine, "strip": strip}
     defaults = info.defaults_for(encoder)
     opts = {k: defaults[k] if v is None else v for k, v in given.items()}
     opts["dropout"] = float(opts["dropout"])
@@ -102,6 +104,7 @@ def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detai
     opts["skip"] = bool(opts["skip"])
     opts["detail"] = bool(opts["detail"])
     opts["refine"] = bool(opts["refine"])
+    opts["strip"] = bool(opts["strip"])
     opts["norm"] = str(opts["norm"]).lower()
     if opts["norm"] not in NORMS:
         raise ModelError(f"norm must be one of {NORMS}, got {norm!r}")
@@ -124,7 +127,7 @@ def _resolve(info: ModelInfo, encoder, dropout, output_stride, skip, norm, detai
 
 def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_path=None,
                  dropout=0.0, output_stride=None, skip=True, norm=None, detail=False,
-                 refine=False) -> nn.Module:
+                 refine=False, strip=False) -> nn.Module:
     """Build `arch` for `num_classes` classes. `output_stride`/`norm` None mean the
     architecture's own default (`model_info(arch).defaults`). Encoder weights come only from a
     local `weights_path` file: nothing is ever downloaded."""
@@ -138,7 +141,7 @@ def create_model(arch, num_classes, encoder=None, *, pretrained=False, weights_p
     if pretrained and not weights_path:
         raise ModelError(f"{info.name} ({encoder}): pretrained weights cannot be downloaded here; "
                          "pass weights_path=<local .pth/.safetensors file> (CLI --weights-path)")
-    opts = _resolve(info, encoder, dropout, output_stride, skip, norm, detail, refine)
+    opts = _resolve(info, encoder, dropout, output_stride, skip, norm, detail, refine, strip)
     try:
         built = builder(num_classes, encoder, **opts)
     except ModelError:

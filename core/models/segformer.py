@@ -11,7 +11,7 @@ from core.models.smp_common import SMP_RESNETS, check_encoder, finish, smp_model
                 options=("dropout", "output_stride", "norm"), output_strides=(32, 16, 8),
                 description="SegFormer all-MLP decoder (SMP Segformer) on a ResNet encoder.")
 def build_segformer(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                    refine):
+                    refine, strip):
     check_encoder(encoder, SMP_RESNETS)
     model = smp_model("Segformer", encoder, num_classes, output_stride)
     return finish(model, dropout=dropout, norm=norm)

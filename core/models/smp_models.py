@@ -15,7 +15,7 @@ _UNET_NORM = {"batch": "batchnorm", "none": "identity", "group": "batchnorm"}
                 output_strides=(32, 16, 8),
                 description="U-Net (SMP): decoder concatenating every encoder stage.")
 def build_unet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-               refine):
+               refine, strip):
     from segmentation_models_pytorch.base.initialization import initialize_decoder
 
     from core.models.smp_decoders import UnetNoSkipDecoder, no_skip_channels
@@ -54,7 +54,7 @@ def _deeplab(cls_name, num_classes, encoder, output_stride):
                 description="DeepLabV3 (SMP): ASPP on a dilated encoder (output stride 8 by "
                             "default, as in the report's ResNet50 run).")
 def build_deeplabv3(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                    refine):
+                    refine, strip):
     check_encoder(encoder, SMP_ENCODERS)
     model = _deeplab("DeepLabV3", num_classes, encoder, output_stride)
     return finish(model, dropout=dropout, norm=norm)
@@ -64,7 +64,7 @@ def build_deeplabv3(num_classes, encoder, *, dropout, output_stride, skip, norm,
                 options=_ALL, output_strides=(16, 8, 32),
                 description="DeepLabV3+ (SMP): ASPP plus a stride-4 low-level skip branch.")
 def build_deeplabv3plus(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                        refine):
+                        refine, strip):
     from core.models.smp_decoders import DeepLabV3PlusNoSkipDecoder
 
     check_encoder(encoder, SMP_ENCODERS)
@@ -84,7 +84,7 @@ def build_deeplabv3plus(num_classes, encoder, *, dropout, output_stride, skip, n
                 description="FPN (SMP, panoptic-FPN head): top-down pyramid with lateral "
                             "connections, GroupNorm decoder. Fixed output stride 32.")
 def build_fpn(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-              refine):
+              refine, strip):
     from core.models.smp_decoders import TopDownOnly
 
     check_encoder(encoder, SMP_ENCODERS)

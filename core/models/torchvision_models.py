@@ -50,7 +50,7 @@ def _build_mobilenet(num_classes, output_stride):
                 description="torchvision DeepLabV3 (deeplabv3_resnet50 / _resnet101 / "
                             "_mobilenet_v3_large), no aux head.")
 def build_deeplabv3_tv(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                       refine):
+                       refine, strip):
     if encoder not in TV_ENCODERS:
         raise ValueError(f"unknown encoder {encoder!r}; offered: {', '.join(TV_ENCODERS)}")
     if encoder == "mobilenet_v3_large":

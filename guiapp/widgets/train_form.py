@@ -19,7 +19,7 @@ from core.config import TrainConfig
 # what decides GFLOPs and parameters: the registry's OPTIONS between arch/encoder and size, spelt
 # out so that importing the form does not import torch (tests check the two agree)
 MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "refine",
-              "image_size")
+              "strip", "image_size")
 
 
 def available_devices() -> list[str]:
@@ -80,6 +80,10 @@ class TrainForm(QWidget):
         self.refine.setToolTip("Two more 3x3 layers at 1/4 resolution after the skip joins the "
                                "deep features (DeepLabV3+'s decoder depth), for thin things such "
                                "as poles; needs the skip connections")
+        self.strip = QCheckBox("Strip pooling")
+        self.strip.setToolTip("Each pixel of the 1/8 features is gated by the mean of its whole "
+                              "row and whole column (SPNet), context for long thin things such "
+                              "as lamp posts")
 
         self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")
         self.class_weights = _combo(("none",) + tuple(WEIGHT_METHODS),
@@ -170,6 +174,7 @@ class TrainForm(QWidget):
         mf.addRow("", self.skip)
         mf.addRow("", self.detail)
         mf.addRow("", self.refine)
+        mf.addRow("", self.strip)
         self.cost_label = QLabel("–")
         self.cost_label.setObjectName("metric")
         self.cost_label.setToolTip("Forward cost of one image at the chosen size (core.flops); "
@@ -225,6 +230,7 @@ class TrainForm(QWidget):
         self.skip.toggled.connect(self._emit_model)
         self.refine.toggled.connect(self._emit_model)
         self.detail.toggled.connect(self._emit_model)
+        self.strip.toggled.connect(self._emit_model)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
         for w in (self.lr, self.batch_size, self.epochs, self.time_budget, self.ema, self.crop_h,
@@ -252,6 +258,7 @@ class TrainForm(QWidget):
         self.skip.setChecked(cfg.skip)
         self.detail.setChecked(cfg.detail)
         self.refine.setChecked(cfg.refine)
+        self.strip.setChecked(cfg.strip)
         for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
                            (self.schedule, cfg.schedule), (self.augment, cfg.augment),
                            (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
@@ -291,6 +298,8 @@ class TrainForm(QWidget):
             opts["detail"] = self.detail.isChecked()
         if self.refine.isEnabled():
             opts["refine"] = self.refine.isChecked()
+        if "strip" in info.options:
+            opts["strip"] = self.strip.isChecked()
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
         rare_crop = self.rare_crop.value() / 100 if self._can_aim_crops() else 0.0
@@ -298,7 +307,7 @@ class TrainForm(QWidget):
             arch=info.name, encoder=self.encoder.currentText() or None,
             dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
             skip=bool(opts["skip"]), norm=str(opts["norm"]), detail=bool(opts["detail"]),
-            refine=bool(opts["refine"]),
+            refine=bool(opts["refine"]), strip=bool(opts["strip"]),
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
@@ -342,18 +351,21 @@ class TrainForm(QWidget):
                                       and len(info.output_strides) > 1)
         self.skip.setEnabled("skip" in info.options)
         self.detail.setEnabled("detail" in info.options)
+        self.strip.setEnabled("strip" in info.options)
         self.norm.setEnabled("norm" in info.options and len(info.norms) > 1)
         if "skip" not in info.options:
             self.skip.setChecked(bool(info.defaults["skip"]))
         if "detail" not in info.options:
             self.detail.setChecked(bool(info.defaults["detail"]))
+        if "strip" not in info.options:
+            self.strip.setChecked(bool(info.defaults["strip"]))
         self._update_refine()
         if "dropout" not in info.options:
             self.dropout.setValue(float(info.defaults["dropout"]))
         na = "does not apply to " + info.name
         for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
                        (self.skip, "skip"), (self.norm, "norm"), (self.detail, "detail"),
-                       (self.refine, "refine")):
+                       (self.refine, "refine"), (self.strip, "strip")):
             w.setStatusTip("" if key in info.options else na)
 
     def _update_refine(self, *_):

@@ -144,10 +144,12 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
 @pytest.mark.parametrize("flag, field, key, bad, error", [
     ("--detail", "detail", ".detail_head.", ["--arch", "unet"], "detail=True does not apply to 'unet'"),
     ("--refine", "refine", ".head.refine.", ["--arch", "ddrnet23-slim", "--no-skip"], "needs skip"),
+    ("--strip", "strip", ".strip.gate.", ["--arch", "unet"], "strip=True does not apply to 'unet'"),
 ])
 def test_train_with_a_ddrnet_option_saves_and_evaluates_it(synth_data, tmp_path, capsys, flag, field, key,
                                                              bad, error):
-    """--detail (train-time boundary head) and --refine (deeper 1/4 skip path) reach the config,
+    """--detail (train-time boundary head), --refine (deeper 1/4 skip path) and --strip (strip
+    pooling) reach the config,
     the checkpoint and the summary, and the checkpoint rebuilds the network that trained."""
     from core.engine.checkpoint import load_checkpoint
 

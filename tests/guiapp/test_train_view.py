@@ -141,6 +141,26 @@ def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
     assert "does not apply" in f.refine.statusTip()
 
 
+def test_strip_pooling_box_follows_the_architecture(qtbot, view):
+    f = view.form
+    f.arch.setCurrentText("ddrnet23-slim")
+    f.height.setValue(360)
+    f.width.setValue(480)
+    f.skip.setChecked(True)
+    view.show()
+    assert f.strip.isEnabled() and view.build_config().strip is False
+    f.strip.setChecked(True)
+    cfg = view.build_config()
+    assert cfg.strip is True and f.model_key()[MODEL_KEYS.index("strip")] is True
+    # the cost label follows: 6.52 + 0.10 GFLOPs at 360x480 (core.models.ddrnet.StripPooling)
+    qtbot.waitUntil(lambda: "6.62 GFLOPs" in f.cost_label.text(), timeout=20000)
+    f.arch.setCurrentText("unet")  # n/a there: greyed, unticked, and the config says False
+    assert not f.strip.isEnabled() and not f.strip.isChecked()
+    assert view.build_config().strip is False and "does not apply" in f.strip.statusTip()
+    f.set_config(cfg)  # a loaded config with strip ticks it again
+    assert f.strip.isEnabled() and f.strip.isChecked()
+
+
 def test_wce_picks_a_weighting_and_grid_queues_combinations(view):
     f = view.form
     f.loss.setCurrentText("wce")

@@ -10,7 +10,7 @@ from core.errors import ModelError
 from core.flops import count_gflops, count_params
 from core.losses import AuxLoss, create_loss
 from core.models import create_model, list_models, model_info
-from core.models.ddrnet import DDRNet, DetailFusion, DetailHead, SegHead
+from core.models.ddrnet import DDRNet, DetailFusion, DetailHead, SegHead, StripPooling
 
 ARCH = "ddrnet23-slim"
 
@@ -18,7 +18,7 @@ ARCH = "ddrnet23-slim"
 def test_registered_with_its_options():
     assert ARCH in list_models()
     info = model_info(ARCH)
-    assert info.options == {"dropout", "norm", "skip", "detail", "refine"}
+    assert info.options == {"dropout", "norm", "skip", "detail", "refine", "strip"}
     assert info.norms == ("batch", "group")
     model = create_model(ARCH, 11)
     assert model.aux_weights == (0.4,)
@@ -189,6 +189,49 @@ def test_refine_is_residual_on_the_fused_features_and_trains():
     assert main.shape == (2, 3, 64, 96)
     main.sum().backward()
     assert head.refine[1][2].weight.grad.abs().sum() > 0
+
+
+def test_strip_pooling_at_a_hand_counted_cost():
+    on, off = create_model(ARCH, 11, strip=True), create_model(ARCH, 11)
+    assert on.options["strip"] is True and off.net.strip is None
+    # on the 128-channel 1/8 features (45x60 of 360x480): a 3x1 conv over the 45 row means, a
+    # 1x3 conv over the 60 column means, a 1x1 gate conv at every pixel (MACs x 2)
+    extra = 2 * (45 * 128 * 3 * 128 + 60 * 128 * 3 * 128 + 45 * 60 * 128 * 128)
+    assert count_gflops(on, (360, 480)) - count_gflops(off, (360, 480)) == pytest.approx(extra / 1e9)
+    # two strip convs 3*128*128 without bias + BN 128 each, the gate 128*128 + bias 128
+    assert count_params(on) - count_params(off) == 2 * (3 * 128 * 128 + 256) + 128 * 128 + 128
+    with pytest.raises(ModelError, match="does not apply"):
+        create_model("unet", 11, strip=True)
+
+
+def test_strip_pooling_reaches_along_the_row_and_column_of_a_change():
+    """A change at one pixel moves the output along its whole row and column (the strips, +-1
+    from the 3-tap convs) and nowhere else: a pole's column is one context."""
+    torch.manual_seed(0)
+    sp = StripPooling(8, "batch").eval()
+    x = torch.randn(1, 8, 12, 16)
+    y = x.clone()
+    y[0, :, 5, 9] += 3.0
+    changed = (sp(x) - sp(y)).abs().amax(1)[0] > 1e-6
+    expect = torch.zeros(12, 16, dtype=torch.bool)
+    expect[4:7, :] = True  # rows 4..6
+    expect[:, 8:11] = True  # columns 8..10
+    assert not changed[~expect].any()
+    assert changed[5, 0] and changed[5, 15] and changed[0, 9] and changed[11, 9]  # far ends
+    assert changed[expect].float().mean() > 0.9
+    # the gate is x * sigmoid(...): a zero input stays zero whatever its rows and columns
+    x[0, :, 2, 3] = 0
+    assert torch.all(sp(x)[0, :, 2, 3] == 0)
+
+
+def test_strip_pooling_trains_inside_ddrnet():
+    torch.manual_seed(0)
+    model = create_model(ARCH, 3, strip=True).train()
+    main, aux = model(torch.randn(2, 3, 64, 96))
+    assert main.shape == (2, 3, 64, 96)
+    main.sum().backward()
+    strip = model.net.strip
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in strip.parameters())
 
 
 def test_refine_needs_the_skip_path():

@@ -13,7 +13,7 @@ def test_model_info_fields():
         info = model_info(arch)
         assert info.name == arch and info.description
         assert info.default_encoder in info.encoders
-        assert info.options <= {"dropout", "output_stride", "skip", "norm", "detail", "refine"}
+        assert info.options <= {"dropout", "output_stride", "skip", "norm", "detail", "refine", "strip"}
         assert info.defaults["output_stride"] in info.output_strides
         assert info.defaults["norm"] in info.norms
     assert model_info("segformer").encoders == ("resnet18", "resnet34", "resnet50", "resnet101")
@@ -74,7 +74,7 @@ def test_pretrained_never_downloads():
 def test_register_model_decorator():
     @register_model("tiny-test", encoders=("none",), default_encoder="none",
                     options=("dropout",), description="a 1x1 conv")
-    def build(num_classes, encoder, *, dropout, output_stride, skip, norm, detail, refine):
+    def build(num_classes, encoder, *, dropout, output_stride, skip, norm, detail, refine, strip):
         return Built(nn.Sequential(nn.Dropout2d(dropout), nn.Conv2d(3, num_classes, 1)),
                      pad_multiple=4)
 
