@@ -12,6 +12,9 @@ Two measurements for one class on one split:
 - which of the class's objects are missed, by width: every true pixel gets the length of the
   horizontal run of the class it lies in (a vertical pole's width), and the table gives the
   recall of each width band and what its misses are predicted as instead.
+- is it calibration? Where the class ranks among the logits at its true pixels, and its IoU
+  when a constant is added to its logit before the argmax (a prior shift, as in long-tail
+  "logit adjustment"): if no shift lifts the IoU, the ranking itself is wrong, not a threshold.
 
     .venv/bin/python benchmarks/class_errors.py --class Pole [--checkpoint runs/x/best.pt]
                                                 [--data ../shared/data/camvid] [--split val]
@@ -38,6 +41,7 @@ from core.data.source import open_dataset  # noqa: E402
 STRIDES = (2, 4, 8, 16)
 DISTANCES = (1.5, 3, 5, 10, 20)
 WIDTHS = ((1, 3), (4, 6), (7, 10), (11, 20), (21, None))
+BIASES = (-1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0)
 
 
 def iou(pred: np.ndarray, gt: np.ndarray, cls: int) -> float:
@@ -105,6 +109,26 @@ def width_rows(preds: list[np.ndarray], masks: np.ndarray, cls: int, names: list
     return rows
 
 
+def bias_counts(logits: torch.Tensor, gt: np.ndarray, cls: int) -> np.ndarray:
+    """[len(BIASES), 2]: intersection and union of `cls` for each logit shift, one image."""
+    g = torch.from_numpy(gt == cls)
+    valid = torch.from_numpy(gt != IGNORE_INDEX)
+    out = np.zeros((len(BIASES), 2), np.int64)
+    for i, b in enumerate(BIASES):
+        shifted = logits.clone()
+        shifted[cls] += b
+        p = (shifted.argmax(0) == cls) & valid
+        out[i] = int((p & g).sum()), int((p | g).sum())
+    return out
+
+
+def rank_counts(logits: torch.Tensor, gt: np.ndarray, cls: int) -> np.ndarray:
+    """How many true pixels of `cls` have it as the 1st, 2nd, ... highest logit: [C]."""
+    g = torch.from_numpy(gt == cls)
+    above = (logits[:, g] > logits[cls, g]).sum(0)
+    return np.bincount(above.numpy(), minlength=logits.shape[0])
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--class", dest="cls", default="Pole")
@@ -131,8 +155,12 @@ def main(argv=None) -> None:
 
     predictor = Predictor.from_checkpoint(args.checkpoint, device="cpu")
     fp, fn, inter, union, preds = [], [], 0, 0, []
+    biased, ranks = np.zeros((len(BIASES), 2), np.int64), np.zeros(len(names), np.int64)
     for sample, gt in zip(samples, masks):
-        pred = predictor.predict(source.read_image(sample)).mask
+        logits = predictor.full_size_logits([source.read_image(sample)])[0]
+        pred = logits.argmax(0).to(torch.uint8).numpy()  # what Predictor.predict returns
+        biased += bias_counts(logits, gt, cls)
+        ranks += rank_counts(logits, gt, cls)
         preds.append(pred)
         a, b = error_distances(pred, gt, cls)
         fp.append(a)
@@ -150,6 +178,11 @@ def main(argv=None) -> None:
     print(f"\n{args.cls} by width (horizontal run of the true class through the pixel)")
     print(table(["width", "share of true pixels", "recall", "misses predicted as"],
                 width_rows(preds, masks, cls, names)))
+    print(f"\nrank of {args.cls}'s logit at its true pixels (1 = predicted)")
+    print(table([str(k + 1) for k in range(5)], [[f"{r:.3f}" for r in ranks[:5] / ranks.sum()]]))
+    print(f"\n{args.cls} IoU with a constant added to its logit")
+    print(table(["shift", f"{args.cls} IoU"],
+                [[f"{b:+.1f}", f"{i / u:.3f}"] for b, (i, u) in zip(BIASES, biased)]))
 
 
 if __name__ == "__main__":
