@@ -117,13 +117,19 @@ def test_boundary_head_box_applies_to_ddrnet_only(view):
     assert view.build_config().detail is False and "does not apply" in f.detail.statusTip()
 
 
-def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
+def _ddrnet_at_360x480(view):
+    """The form showing DDRNet with its skip at 360x480, the size the cost labels are checked at."""
     f = view.form
     f.arch.setCurrentText("ddrnet23-slim")
     f.height.setValue(360)
     f.width.setValue(480)
     f.skip.setChecked(True)
     view.show()
+    return f
+
+
+def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
+    f = _ddrnet_at_360x480(view)
     assert f.refine.isEnabled() and view.build_config().refine is False
     f.refine.setChecked(True)
     cfg = view.build_config()
@@ -142,16 +148,12 @@ def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
 
 
 def test_strip_pooling_box_follows_the_architecture(qtbot, view):
-    f = view.form
-    f.arch.setCurrentText("ddrnet23-slim")
-    f.height.setValue(360)
-    f.width.setValue(480)
-    f.skip.setChecked(True)
-    view.show()
+    f = _ddrnet_at_360x480(view)
     assert f.strip.isEnabled() and view.build_config().strip is False
     f.strip.setChecked(True)
     cfg = view.build_config()
-    assert cfg.strip is True and f.model_key()[MODEL_KEYS.index("strip")] is True
+    assert cfg.strip is True and cfg.refine is False
+    assert f.model_key()[MODEL_KEYS.index("strip")] is True
     # the cost label follows: 6.52 + 0.10 GFLOPs at 360x480 (core.models.ddrnet.StripPooling)
     qtbot.waitUntil(lambda: "6.62 GFLOPs" in f.cost_label.text(), timeout=20000)
     f.arch.setCurrentText("unet")  # n/a there: greyed, unticked, and the config says False
