@@ -57,10 +57,11 @@ def main(argv=None) -> None:
     if args.holdout:
         source = source.hold_out(args.holdout)
     predictor = Predictor.from_checkpoint(args.checkpoint, device="cpu")
-    before = evaluate_model(predictor, source, args.split)
-    images = [source.read_image(s) for s in source.samples(args.split)]
+    cache: dict = {}  # each image and mask decoded once, for both scorings and the adaptation
+    before = evaluate_model(predictor, source, args.split, cache=cache)
+    images = [cache[s.name][0] for s in source.samples(args.split)]
     n = adapt_batchnorm(predictor, images)
-    after = evaluate_model(predictor, source, args.split)
+    after = evaluate_model(predictor, source, args.split, cache=cache)
     names = before.class_names
     print(f"\n{args.checkpoint} on {args.split} ({len(images)} images), {n} BatchNorm layers "
           "re-estimated")

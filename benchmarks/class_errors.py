@@ -110,14 +110,19 @@ def width_rows(preds: list[np.ndarray], masks: np.ndarray, cls: int, names: list
 
 
 def bias_counts(logits: torch.Tensor, gt: np.ndarray, cls: int) -> np.ndarray:
-    """[len(BIASES), 2]: intersection and union of `cls` for each logit shift, one image."""
+    """[len(BIASES), 2]: intersection and union of `cls` for each logit shift, one image. The
+    argmax of the shifted logits without building them: `cls` wins where its shifted logit
+    beats every class before it and ties or beats every class after it (argmax takes the first
+    of equal maxima, and bf16 logits tie often)."""
     g = torch.from_numpy(gt == cls)
     valid = torch.from_numpy(gt != IGNORE_INDEX)
+    lowest = torch.full_like(logits[cls], -torch.inf)
+    before = logits[:cls].amax(0) if cls else lowest
+    after = logits[cls + 1:].amax(0) if cls + 1 < len(logits) else lowest
     out = np.zeros((len(BIASES), 2), np.int64)
     for i, b in enumerate(BIASES):
-        shifted = logits.clone()
-        shifted[cls] += b
-        p = (shifted.argmax(0) == cls) & valid
+        shifted = logits[cls] + b
+        p = (shifted > before) & (shifted >= after) & valid
         out[i] = int((p & g).sum()), int((p | g).sum())
     return out
 

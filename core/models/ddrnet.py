@@ -309,7 +309,8 @@ class DDRNet(nn.Module):
 
 
 @register_model("ddrnet23-slim", encoders=("ddrnet",), default_encoder="ddrnet",
-                options=("dropout", "norm", "skip", "detail", "refine", "strip"), norms=("batch", "group"),
+                options=("dropout", "norm", "skip", "detail", "refine", "strip"),
+                norms=("batch", "group"),
                 description="DDRNet-23-slim real-time network (dual-resolution branches, "
                             "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head; "
                             "detail: train-time boundary head on the 1/4 features; refine: "

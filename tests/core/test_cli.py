@@ -149,8 +149,8 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
 def test_train_with_a_ddrnet_option_saves_and_evaluates_it(synth_data, tmp_path, capsys, flag, field, key,
                                                              bad, error):
     """--detail (train-time boundary head), --refine (deeper 1/4 skip path) and --strip (strip
-    pooling) reach the config,
-    the checkpoint and the summary, and the checkpoint rebuilds the network that trained."""
+    pooling) reach the config, the checkpoint and the summary, and the checkpoint rebuilds the
+    network that trained."""
     from core.engine.checkpoint import load_checkpoint
 
     out = tmp_path / field
