@@ -6,7 +6,8 @@ characters work on Windows too; failures become DataError naming the file and wh
 (CRC, truncation) with Pillow before OpenCV sees them: libpng prints its own complaints straight
 to stderr, which would break the CLI's one-line errors, and Pillow's reason is clearer anyway.
 OpenCV's own log lines are silenced for the same reason: the DataError says it once. (libjpeg
-may still print "Corrupt JPEG data" for a damaged JPEG that decodes anyway.)
+may still print one of its warnings, e.g. "Corrupt JPEG data" or "unknown JFIF revision
+number", for a damaged JPEG that decodes anyway.)
 Masks are written to a temporary file beside the target and moved into place with os.replace,
 so a crash or a full disk never leaves a half-written label file where a good one was.
 """

@@ -170,10 +170,16 @@ def _exercise(root: Path, fmt: str) -> None:
             pass
 
 
-# libjpeg reports a damaged JPEG that still decodes on stderr itself (its warnings: JWRN_*, e.g.
-# JWRN_NOT_SEQUENTIAL for "Invalid SOS parameters"); nothing else may print
+# libjpeg reports a damaged JPEG that still decodes on stderr itself: its warnings, the JWRN_*
+# messages of libjpeg-turbo's jerror.h, are allowed (all of them, not one per hypothesis find:
+# "Corrupt JPEG data: ..." covers the bad-code/extraneous-bytes/resync/ICC ones); nothing else
+# may print
 _LIBJPEG = ("Corrupt JPEG data", "Premature end of JPEG file",
-            "Invalid SOS parameters for sequential JPEG")
+            "Invalid SOS parameters for sequential JPEG",  # JWRN_NOT_SEQUENTIAL
+            "Warning: unknown JFIF revision number",  # JWRN_JFIF_MAJOR
+            "Inconsistent progression sequence",  # JWRN_BOGUS_PROGRESSION
+            "Unknown Adobe color transform code",  # JWRN_ADOBE_XFORM
+            "Application transferred too many scanlines")  # JWRN_TOO_MUCH_DATA
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # as io.py does outside pytest
