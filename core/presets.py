@@ -1,4 +1,4 @@
-"""Named training presets (resources/presets/NAME.yaml), shared by the CLI and the GUI.
+"""Named training presets (core/resources/presets/NAME.yaml, shipped in the wheel), shared by the CLI and the GUI.
 
 A preset is a mapping of TrainConfig values. One with a `runs:` list is a queue: each entry's
 values go over the shared ones, and each run gets its own folder `<out>/<display_name>`.
@@ -12,7 +12,7 @@ import yaml
 from core.config import TrainConfig
 from core.errors import ConfigError
 
-PRESETS_DIR = Path(__file__).resolve().parents[1] / "resources" / "presets"
+PRESETS_DIR = Path(__file__).resolve().parent / "resources" / "presets"
 
 
 def list_presets(directory: Path | None = None) -> list[str]:

@@ -19,6 +19,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                   "image/mask folders); default: the demo set")
     p.add_argument("--format", default="auto", help="dataset format (default: auto-detect)")
     p.add_argument("--runs", metavar="DIR", help="runs folder (default: user data folder/runs)")
+    p.add_argument("--install-desktop-entry", action="store_true",
+                   help="add roadseg to the desktop's application menu ($XDG_DATA_HOME/applications "
+                        "and its icon theme, default ~/.local/share) and exit")
     return p.parse_args(argv)
 
 
@@ -30,6 +33,10 @@ def make_app() -> QApplication:
         QApplication.setApplicationName(APPLICATION)
         app = QApplication(sys.argv[:1])
     from guiapp import style
+    from guiapp.app_icon import ICON_NAME, app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(ICON_NAME)  # Wayland shells match the window to roadseg.desktop
 
     style.apply(app)
     return app
@@ -51,8 +58,24 @@ def build(args: argparse.Namespace):
     return state, window
 
 
+def install_desktop_entry() -> int:
+    from guiapp.desktop_entry import install
+
+    try:
+        entry = install()
+    except OSError as exc:
+        print(f"roadseg-gui: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {entry.desktop_file}")
+    for icon in entry.icons:
+        print(f"wrote {icon}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.install_desktop_entry:
+        return install_desktop_entry()
     app = make_app()
     _state, window = build(args)
     window.show()

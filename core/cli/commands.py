@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.cli.option_flags import model_option_dests
 from core.config import TrainConfig, parse_size
 from core.errors import ConfigError, DataError, RoadsegError
 from core.presets import PRESETS_DIR, expand_runs, load_preset
@@ -16,7 +17,7 @@ from core.presets import PRESETS_DIR, expand_runs, load_preset
 # argparse dest -> TrainConfig field, for flags whose names differ only by dashes
 _OVERRIDES = ("data", "format", "arch", "encoder", "loss", "optimizer", "schedule", "lr", "weight_decay",
               "warmup_epochs", "batch_size", "epochs", "time_budget", "ema", "image_size", "crop_size", "rare_crop", "copy_paste", "holdout", "augment",
-              "class_weights", "dropout", "output_stride", "skip", "norm", "detail", "refine", "strip", "pretrained", "weights_path",
+              "class_weights", "pretrained", "weights_path",
               "device", "precision", "workers", "seed", "out")
 
 
@@ -31,12 +32,20 @@ def configs_from_args(args) -> list[TrainConfig]:
     values: dict = dict(preset)
     if args.config:
         values.update(TrainConfig.from_yaml(args.config).to_dict())
-    for key in _OVERRIDES:
+    saved = None  # the config of the run that `--resume --out RUN` continues (flags override it)
+    if not args.config and getattr(args, "resume", False) and not args.preset and args.out:
+        saved = Path(args.out) / "config.yaml"
+        if saved.is_file():
+            values.update(TrainConfig.from_yaml(saved).to_dict())
+    for key in (*_OVERRIDES, *model_option_dests()):  # model options: from the registry
         v = getattr(args, key, None)
         if v is not None:
             values[key] = v
     for key, flag in (("data", "--data"), ("out", "--out")) + (() if entries else (("arch", "--arch"),)):
         if not values.get(key):
+            if saved is not None and not saved.is_file():
+                raise ConfigError(f"{saved}: no such file; --resume --out needs a run folder that has "
+                                  "trained (or give --config)")
             raise ConfigError(f"{flag} is required (on the command line, in --config or in --preset)")
     return expand_runs(values, entries)
 
@@ -52,7 +61,7 @@ def cmd_train(args) -> int:
         runner = Trainer(configs[0], [TrainPrinter()], resume=args.resume)
     else:
         if args.resume:
-            raise ConfigError("--resume continues one run; give that run's --config and --out")
+            raise ConfigError("--resume continues one run; give that run's --out (its folder)")
         runner = RunQueue(configs, [TrainPrinter()])
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop after this step with last.pt saved
@@ -154,14 +163,12 @@ def cmd_predict(args) -> int:
 
 
 def cmd_flops(args) -> int:
-    from core.flops import count_gflops, count_params
-    from core.models.registry import create_model
+    from core.models.cost import cost
 
     size = parse_size(args.image_size)
-    model = create_model(args.arch, args.num_classes, encoder=args.encoder)
-    g = count_gflops(model, size)
+    g, params = cost(TrainConfig(arch=args.arch, encoder=args.encoder, image_size=size), args.num_classes)
     print(f"{args.arch}{'/' + args.encoder if args.encoder else ''} at {size[0]}x{size[1]}: "
-          f"{g:.3f} GFLOPs (forward, one image, multiply-add = 2), {count_params(model) / 1e6:.3f} M params")
+          f"{g:.3f} GFLOPs (forward, one image, multiply-add = 2), {params / 1e6:.3f} M params")
     return 0
 
 

@@ -13,9 +13,14 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListView, QProgr
 from guiapp.widgets.augment_grid import AugmentGrid
 from guiapp.widgets.class_histogram import ClassHistogram
 from guiapp.widgets.class_legend import ClassLegend
+from guiapp.widgets.empty_state import EmptyState
 from guiapp.widgets.overlay_viewer import OverlayViewer
 from guiapp.widgets.thumbnail_model import ThumbnailModel
 from guiapp.workers.background import run_in_background
+
+
+NO_DATASET = "No dataset open — File ▸ Open Dataset… (Ctrl+O) shows its class frequencies here."
+COUNTING = "Counting the class pixels of the {split} split…"
 
 
 class DatasetView(QWidget):
@@ -90,7 +95,8 @@ class DatasetView(QWidget):
         sl = QVBoxLayout(stats_page)
         sl.setContentsMargins(4, 4, 4, 4)
         sl.addWidget(self.stats_progress)
-        sl.addWidget(self.histogram, 1)
+        self.histogram_box = EmptyState(self.histogram, NO_DATASET)  # no axes before the counts
+        sl.addWidget(self.histogram_box, 1)
         self.augment = AugmentGrid()
         aug_page = QWidget()
         al = QVBoxLayout(aug_page)
@@ -135,6 +141,7 @@ class DatasetView(QWidget):
             self.split_box.blockSignals(False)
             self.model.set_samples(None, [])
             self.title.setText("No dataset open")
+            self.histogram_box.show_empty(NO_DATASET)
             return
         self.viewer.set_schema(source.schema)
         self.legend.set_schema(source.schema)
@@ -192,6 +199,7 @@ class DatasetView(QWidget):
     def _request_stats(self, split: str) -> None:
         if split in self._stats_cache:
             self.histogram.set_stats(self._stats_cache[split], self.state.source.schema)
+            self.histogram_box.show_content()
             return
         from core.data.stats import compute_stats
 
@@ -199,6 +207,7 @@ class DatasetView(QWidget):
             self._stats_task.cancel()
         src = self.state.source
         self.histogram.clear()
+        self.histogram_box.show_empty(COUNTING.format(split=split))
         self.stats_progress.setValue(0)
         self.stats_progress.show()
 
@@ -215,10 +224,12 @@ class DatasetView(QWidget):
             if self.state.source is src and self.current_split() == split:
                 self.stats_progress.hide()
                 self.histogram.set_stats(stats, src.schema)
+                self.histogram_box.show_content()
 
         def failed(message, _tb):
             self.stats_progress.hide()
             self.histogram.summary.setText(f"Statistics failed: {message}")
+            self.histogram_box.show_empty(f"Statistics failed: {message}")
 
         def progress(done_, total):
             self.stats_progress.setMaximum(max(1, total))

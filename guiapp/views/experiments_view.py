@@ -12,6 +12,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from guiapp.widgets.empty_state import EmptyState
 from guiapp.widgets.error_dialog import show_error
 from guiapp.widgets.pareto_plot import ParetoPlot, RunPoint
 from guiapp.widgets.run_curves_plot import RunCurvesPlot
@@ -41,6 +42,9 @@ COLUMNS = (
     (("status",), "status"),
 )
 HIDDEN = {"path", "run_dir", "dir"}
+NO_RUNS = ("No runs in {root} yet — train one in the Train tab, or open another runs folder "
+           "(File ▸ Open Runs Folder…, Ctrl+Shift+O).")
+NO_SELECTION = "Select runs in the table above (Ctrl/Shift for several) to overlay their curves."
 
 
 def choose_columns(rows: list[dict]) -> list[tuple[str, str]]:
@@ -112,16 +116,18 @@ class ExperimentsView(QWidget):
         self.hint.setObjectName("muted")
 
         plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.curves)
+        self.curves_box = EmptyState(self.curves, NO_SELECTION)
+        plots.addWidget(self.curves_box)
         plots.addWidget(self.pareto)
         plots.setSizes([640, 420])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(plots)
         split.setSizes([240, 440])
+        self.runs_box = EmptyState(split, NO_RUNS.format(root=state.runs_root))
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.runs_box, 1)
         lay.addWidget(self.hint)
 
         state.runs_root_changed.connect(lambda _p: self.refresh())
@@ -149,6 +155,11 @@ class ExperimentsView(QWidget):
         self.where.setText(f"{n} run{'s' * (n != 1)} in {root}" + (
             f"  —  could not read: {self.last_error}" if self.last_error else ""))
         self.pareto.set_points(self._points())
+        if self.rows:
+            self.runs_box.show_content()
+        else:
+            self.runs_box.show_empty(NO_RUNS.format(root=root))
+        self.hint.setVisible(bool(self.rows))  # selection help means nothing without runs
         self.select_runs(*[k for k in keep if k in keys])
         self._selection_changed()
 
@@ -193,6 +204,10 @@ class ExperimentsView(QWidget):
             if rec is not None:
                 runs.append((Path(rec.path).name, list(rec.epochs or [])))
         self.curves.set_runs(runs)
+        if runs:
+            self.curves_box.show_content()
+        else:
+            self.curves_box.show_empty()
         self.pareto.highlight(keys, [self.curves.color(k) for k in range(len(keys))])
 
     # --- export ----------------------------------------------------------------------------

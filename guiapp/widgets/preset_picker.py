@@ -1,4 +1,4 @@
-"""The "Preset" dropdown: the named training presets of core.presets (resources/presets/*.yaml),
+"""The "Preset" dropdown: the named training presets of core.presets (core/resources/presets/*.yaml),
 the same ones `roadseg train --preset NAME` uses.
 
 Choosing one emits `chosen(name, values)` with the preset's raw values (a `runs` list when it is a
@@ -35,9 +35,9 @@ class PresetPicker(QWidget):
 
     def __init__(self, parent=None, directory=None):
         super().__init__(parent)
-        self.directory = directory  # None: resources/presets
+        self.directory = directory  # None: core/resources/presets
         self.combo = QComboBox()
-        self.combo.setToolTip("Named training presets (resources/presets, as `roadseg train "
+        self.combo.setToolTip("Named training presets (core/resources/presets, as `roadseg train "
                               "--preset`). One run loads into the form; a queue preset adds "
                               "its runs to the queue, trained into the runs folder")
         lay = QHBoxLayout(self)

@@ -1,4 +1,4 @@
-"""Every preset in resources/presets loads into a TrainConfig (each queued `runs` entry too, as
+"""Every preset in core/resources/presets loads into a TrainConfig (each queued `runs` entry too, as
 overrides over the top-level values) and builds its model, so a typo fails here, not an hour
 into a queue."""
 from pathlib import Path
@@ -9,7 +9,7 @@ import yaml
 from core.config import TrainConfig
 from core.engine.setup import build_model
 
-PRESETS = Path(__file__).resolve().parents[2] / "resources" / "presets"
+PRESETS = Path(__file__).resolve().parents[2] / "core" / "resources" / "presets"
 FILES = sorted(PRESETS.glob("*.yaml"))
 
 
@@ -45,9 +45,9 @@ def test_camvid_fast_is_the_realtime_recipe():
     (cfg,) = configs(PRESETS / "camvid-fast.yaml")
     assert cfg.arch == "ddrnet23-slim" and cfg.augment == "strong" and not cfg.pretrained
     assert cfg.warmup_epochs > 0 and cfg.optimizer == "adamw"
-    # trained on crops, scored on whole images (section 9 of benchmarks/RESULTS.md)
+    # trained on crops, scored on whole images (benchmarks/RESULTS.md, camvid-fast)
     assert cfg.crop_size is not None and cfg.crop_size[0] < cfg.image_size[0] and not cfg.holdout
-    # the head takes the stem's 1/4-resolution features (section 9, third round)
+    # the head takes the stem's 1/4-resolution features (benchmarks/RESULTS.md, camvid-fast)
     assert cfg.skip and type(build_model(cfg, 11).net.head).__name__ == "DetailFusion"
 
 
