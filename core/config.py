@@ -1,17 +1,21 @@
-"""One training configuration: a flat dataclass with defaults that round-trips through YAML.
+"""One training configuration: a dataclass with defaults that round-trips through YAML.
 
 A run's `config.yaml` is enough to repeat it (seed included), so every choice the GUI or CLI offers
-lives here and nowhere else.
+lives here and nowhere else. Architecture options live in `model_options`, keyed by the option
+specs the architectures register (core.models.option_spec), so a new option needs no field here;
+they read as attributes (`cfg.dropout`) and older flat keys (`detail: true`) still load.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from core.errors import ConfigError
+from core.run_names import display_name as run_display_name
 
 
 def parse_size(text: str | tuple | list) -> tuple[int, int]:
@@ -50,13 +54,8 @@ class TrainConfig:
     encoder: str | None = None
     pretrained: bool = False
     weights_path: str | None = None
-    dropout: float = 0.0
-    output_stride: int | None = None  # None: the architecture's own default (e.g. 8 for DeepLabV3)
-    skip: bool = True
-    norm: str | None = None  # None: the architecture's own default
-    detail: bool = False  # train-time boundary (detail) head, where the architecture has one
-    refine: bool = False  # a deeper 1/4-resolution skip path, where the architecture has one
-    strip: bool = False  # strip pooling (row/column context), where the architecture has it
+    # option -> value for every registered model option (None: the architecture's own default)
+    model_options: dict = field(default_factory=dict)
     # objective and optimisation
     loss: str = "ce"
     optimizer: str = "adam"
@@ -89,12 +88,11 @@ class TrainConfig:
         for key in ("epochs", "batch_size"):
             if int(getattr(self, key)) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        self.model_options = normalize_model_options(self.arch, self.model_options)
         if not 0.0 <= float(self.rare_crop) <= 1.0:
             raise ConfigError(f"rare_crop is a share of the crops, in [0, 1], got {self.rare_crop}")
-        if self.rare_crop and self.crop_size is None and self.augment != "strong":
-            raise ConfigError("rare_crop moves the training crop: set a crop size or the strong augmentation")
+        if needs_a_crop(self):
+            raise ConfigError(needs_a_crop(self))
         if not 0.0 <= float(self.copy_paste) <= 1.0:
             raise ConfigError(f"copy_paste is a share of the training images, in [0, 1], got {self.copy_paste}")
         if not 0.0 <= float(self.ema) < 1.0:
@@ -105,10 +103,17 @@ class TrainConfig:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
-        if self.loss == "wce" and self.class_weights == "none":
-            self.class_weights = "median"  # weighted CE needs weights; SegNet's choice by default
-        if self.output_stride not in (None, 8, 16, 32):
-            raise ConfigError(f"output_stride must be 8, 16 or 32, got {self.output_stride}")
+        self.class_weights = implied_class_weights(self.loss, self.class_weights)
+
+    def __getattr__(self, name: str):
+        """Model options read as attributes (`cfg.dropout`, `cfg.strip`), older names too
+        (`cfg.detail`): the trainer, the runs table and tests read them so."""
+        options = self.__dict__.get("model_options")
+        if options is not None and not name.startswith("__"):
+            key = option_key(self.__dict__.get("arch", ""), name)
+            if key in options:
+                return options[key]
+        raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
 
     # --- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -120,10 +125,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+        """From a mapping; flat model-option keys (older config files, CLI flags) are moved
+        into `model_options`, over what it holds."""
         return cls(**d)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
@@ -146,12 +149,134 @@ class TrainConfig:
         return cls.from_dict(d)
 
     def replace(self, **changes) -> "TrainConfig":
+        """A copy with `changes`; model options may be given flat (`replace(strip=True)`)."""
         return dataclasses.replace(self, **changes)
 
     @property
     def display_name(self) -> str:
-        """A readable run name: explicit name, else arch-encoder-loss-optimizer."""
-        if self.name:
-            return self.name
-        enc = f"-{self.encoder}" if self.encoder else ""
-        return f"{self.arch}{enc}-{self.loss}-{self.optimizer}".replace("+", "")
+        """A readable run name (core.run_names.display_name: the one rule)."""
+        return run_display_name(self)
+
+
+
+# --- model options: the registry's specs decide names, types and defaults ---------------------
+def _specs() -> dict:
+    import core.models  # noqa: F401  (registers every architecture and its options)
+    from core.models.registry import option_specs
+
+    return option_specs()
+
+
+def option_key(arch: str, name: str) -> str | None:
+    """The model option `name` stands for in architecture `arch` (an older name maps to its
+    new one, e.g. DDRNet's `skip` to `quarter_skip`), or None when it is no model option."""
+    from core.models.registry import _REGISTRY
+
+    specs = _specs()
+    entry = _REGISTRY.get(str(arch).strip().lower())
+    target = entry[0].alias_target(name) if entry else None
+    if target is None and entry is None:
+        target = next((o.name for o in specs.values() if name in o.aliases), None)
+    if target is not None:
+        return target
+    return name if name in specs else None
+
+
+def normalize_model_options(arch: str, options: dict | None) -> dict:
+    """Every registered option with its value (given, else the config default), each checked
+    against its spec; whether it applies to `arch` is the registry's check at build time."""
+    from core.errors import ModelError
+
+    specs = _specs()
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ConfigError(f"unknown model option(s): {', '.join(unknown)}; known: {', '.join(specs)}")
+    out = {}
+    for name, spec in specs.items():
+        value = given.get(name, spec.config_default)
+        try:
+            out[name] = None if value is None else spec.coerce(value)
+            if out[name] is not None and spec.kind == "choice" and out[name] not in (spec.universe or spec.choices):
+                raise ModelError(f"{name} must be one of {spec.universe or spec.choices}, got {value!r}")
+        except ModelError as e:
+            raise ConfigError(str(e)) from None
+    return out
+
+
+def _fold_flat_options(init):
+    """Let TrainConfig(...) and from_dict take model options as flat keys (`dropout=0.2`,
+    `detail: true` in an older config.yaml): they go into `model_options`, older names under
+    their new ones with a DeprecationWarning. Anything else unknown is refused."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+
+    @functools.wraps(init)
+    def __init__(self, **values):
+        from core.models.option_spec import warn_renamed
+
+        flat = {k: values.pop(k) for k in list(values) if k not in fields}
+        if flat:
+            arch = values.get("arch", TrainConfig.arch)
+            options = dict(values.get("model_options") or {})
+            unknown = []
+            for key, value in flat.items():
+                target = option_key(arch, key)
+                if target is None:
+                    unknown.append(key)
+                    continue
+                if target != key:
+                    warn_renamed(key, target, "config key ")
+                options[target] = value
+            if unknown:
+                raise ConfigError(f"unknown config key(s): {', '.join(sorted(unknown))}")
+            values["model_options"] = options
+        init(self, **values)
+
+    return __init__
+
+
+TrainConfig.__init__ = _fold_flat_options(TrainConfig.__init__)
+
+
+# --- rules the CLI and the GUI both follow (the GUI greys out and explains with these) --------
+def implied_class_weights(loss: str, class_weights: str) -> str:
+    """Weighted CE needs weights: without a weighting it uses median-frequency balancing
+    (SegNet's choice)."""
+    from core.losses import loss_needs_weights
+
+    return "median" if loss_needs_weights(loss) and class_weights == "none" else class_weights
+
+
+def can_aim_crops(crop_size, augment: str) -> bool:
+    """Rare-class crops move a training crop: train crops, or the strong preset's own."""
+    return crop_size is not None or augment == "strong"
+
+
+def needs_a_crop(cfg) -> str:
+    """The problem with `rare_crop` without a crop, or ''."""
+    if cfg.rare_crop and not can_aim_crops(cfg.crop_size, cfg.augment):
+        return "rare_crop moves the training crop: set a crop size or the strong augmentation"
+    return ""
+
+
+def explain(cfg: TrainConfig) -> dict[str, str]:
+    """Why each model option of `cfg` cannot be used now (option -> reason), for greying out
+    and tooltips: it does not apply to the architecture, or another option must be on."""
+    return option_problems(cfg.arch, cfg.model_options)
+
+
+def option_problems(arch: str, model_options: dict) -> dict[str, str]:
+    """`explain` for an architecture and option values (the Train form's widgets)."""
+    from core.models.registry import model_info
+
+    info = model_info(arch)
+    reasons = {}
+    for name in _specs():
+        if name not in info.options:
+            reasons[name] = f"does not apply to {info.name}"
+            continue
+        spec = info.spec(name)
+        if spec.requires and not model_options.get(spec.requires):
+            req = info.spec(spec.requires)
+            reasons[name] = f"needs {req.label or req.name}"
+    return reasons

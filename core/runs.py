@@ -41,15 +41,15 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, scores: dict, gflops: float,
                   params: int, efficiency, train_seconds: float, images_per_s: float, device: str,
-                  precision: str, cancelled: bool, holdout: dict | None = None) -> dict:
+                  precision: str, cancelled: bool, holdout: dict | None = None,
+                  phases: dict | None = None) -> dict:
     """Write `summary.json`: the run's best numbers and the choices that produced them."""
     summary = {
         "name": cfg.display_name,
         "arch": cfg.arch, "encoder": cfg.encoder, "loss": cfg.loss, "optimizer": cfg.optimizer,
         "schedule": cfg.schedule, "lr": cfg.lr, "augment": cfg.augment, "class_weights": cfg.class_weights,
         "epochs": cfg.epochs, "batch_size": cfg.batch_size, "image_size": list(cfg.image_size),
-        "dropout": cfg.dropout, "output_stride": cfg.output_stride, "skip": cfg.skip, "norm": cfg.norm,
-        "detail": cfg.detail, "refine": cfg.refine, "strip": cfg.strip,
+        **cfg.model_options,  # every registered model option, by its current name
         "ema": cfg.ema, "time_budget": cfg.time_budget, "best_miou": best_miou, "best_epoch": best_epoch,
         "per_class_iou": scores.get("iou", {}) if scores else {},
         "pixel_acc": scores.get("pixel_acc") if scores else None,
@@ -58,11 +58,22 @@ def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, sco
         "device": device, "precision": precision, "cancelled": cancelled,
         "crop_size": list(cfg.crop_size) if cfg.crop_size else None,
         "holdout": holdout,
+        "phases": phases or {},  # wall seconds per phase of the run (core.engine.phases)
         "miou_definition": "one confusion matrix over the val split at full mask resolution, void "
                            "ignored; IoU = TP/(TP+FP+FN); mean over classes in GT or prediction",
     }
     _atomic_write_text(Path(run_dir) / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def checkpoint_for(run_dir: str | Path) -> Path | None:
+    """The checkpoint that stands for a run: best.pt, else last.pt (a run stopped before its
+    first validation), else None."""
+    for name in ("best.pt", "last.pt"):
+        path = Path(run_dir) / name
+        if path.is_file():
+            return path
+    return None
 
 
 def read_run(path: Path) -> RunRecord | None:
@@ -105,7 +116,32 @@ def list_runs(root: str | Path) -> list[RunRecord]:
 
 COLUMNS = ["run", "arch", "encoder", "optimizer", "loss", "augment", "class_weights", "epochs",
            "image_size", "crop_size", "best_miou", "holdout_miou", "pixel_acc", "gflops", "efficiency",
-           "params_m", "train_min", "images_per_s", "status"]
+           "params_m", "train_min", "images_per_s", "status",
+           "options"]  # model options off the architecture's defaults (from the registry)
+
+
+def options_text(config: dict) -> str:
+    """The model options a run's config sets off its architecture's defaults, e.g.
+    "boundary_head, dropout=0.1" (names and defaults from the model registry; older config
+    files with flat keys read the same). Empty when none or when the config does not load."""
+    import warnings
+
+    from core.errors import RoadsegError
+    from core.models.registry import model_info
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cfg = TrainConfig.from_dict(dict(config))
+        defaults = model_info(cfg.arch).defaults_for(cfg.encoder)
+    except (RoadsegError, TypeError, ValueError):
+        return ""
+    parts = []
+    for name, value in cfg.model_options.items():
+        if value is None or value == defaults.get(name):
+            continue
+        parts.append(name if value is True else f"{name}={value}")
+    return ", ".join(parts)
 
 
 def runs_table(records: list[RunRecord]) -> list[dict]:
@@ -120,6 +156,7 @@ def runs_table(records: list[RunRecord]) -> list[dict]:
         size = s.get("image_size") or c.get("image_size") or []
         rows.append({
             "run": r.name, "arch": c.get("arch"), "encoder": c.get("encoder") or "",
+            "options": options_text(c),
             "optimizer": c.get("optimizer"), "loss": c.get("loss"), "augment": c.get("augment"),
             "class_weights": c.get("class_weights"), "epochs": len(r.epochs),
             "image_size": "x".join(str(v) for v in size),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.cli.option_flags import add_model_option_flags, registry_choices, registry_help
 from core.errors import RoadsegError
 
 
@@ -12,14 +13,15 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     # every override defaults to None so that only flags given on the command line replace
     # values from --config / --preset
     p.add_argument("--config", help="YAML config file (flags given here override it)")
-    p.add_argument("--preset", help="a named preset from resources/presets (e.g. camvid-fast)")
+    p.add_argument("--preset", help="a named preset (core/resources/presets) (e.g. camvid-fast)")
     p.add_argument("--data", help="dataset folder")
-    p.add_argument("--format", help="dataset format: auto, camvid, cityscapes, folder")
+    names, helps = registry_choices(), registry_help()
+    p.add_argument("--format", help="dataset format: " + ", ".join(names["format"]))
     p.add_argument("--arch", help="architecture (see `roadseg models`)")
     p.add_argument("--encoder", help="encoder / backbone")
-    p.add_argument("--loss", help="ce, wce, dice, focal, ce+dice, ohem, ohem+dice")
-    p.add_argument("--optimizer", help="adam, adamw, sgd, rmsprop")
-    p.add_argument("--schedule", help="constant, poly, cosine, onecycle")
+    p.add_argument("--loss", help=", ".join(names["loss"]))
+    p.add_argument("--optimizer", type=str.lower, choices=names["optimizer"], help=helps["optimizer"])
+    p.add_argument("--schedule", type=str.lower, choices=names["schedule"], help=helps["schedule"])
     p.add_argument("--lr", type=float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--warmup-epochs", type=float)
@@ -40,29 +42,20 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--holdout", help="file-name prefixes (comma-separated, e.g. 0006R0) moved from the "
                                      "train split into a 'holdout' split, scored at the end")
     p.add_argument("--augment", help="none, light, strong")
-    p.add_argument("--class-weights", help="none, inverse, median, enet, sqrt-median")
-    p.add_argument("--dropout", type=float)
-    p.add_argument("--output-stride", type=int, help="32, or 16/8 for a dilated encoder")
-    p.add_argument("--no-skip", dest="skip", action="store_const", const=False, help="drop skip connections")
-    p.add_argument("--norm", help="decoder normalisation: batch, group, none")
-    p.add_argument("--detail", action="store_const", const=True,
-                   help="train-time boundary head on the 1/4 features (ddrnet23-slim; no "
-                        "inference cost)")
-    p.add_argument("--refine", action="store_const", const=True,
-                   help="two more residual 3x3 units at 1/4 on the skip path (ddrnet23-slim "
-                        "with skip; +1.5 GFLOPs at 360x480)")
-    p.add_argument("--strip", action="store_const", const=True,
-                   help="strip pooling at 1/8: each pixel gated by the mean of its row and its "
-                        "column (ddrnet23-slim; SPNet's context for long thin things)")
+    p.add_argument("--class-weights", type=str.lower, choices=names["class_weights"],
+                   help=helps["class_weights"])
+    add_model_option_flags(p)  # --dropout, --no-skip, --boundary-head, ... from the registry
     p.add_argument("--pretrained", action="store_const", const=True,
-                   help="start the encoder from local weights (needs --weights-path)")
+                   help="start the encoder from its library's ImageNet weights (Hugging Face / torch hub "
+                        "cache, downloaded once when online; --weights-path wins)")
     p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps")
     p.add_argument("--precision", help="auto, fp32, bf16, fp16")
     p.add_argument("--workers", type=int, help="data loader worker processes")
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder to write")
-    p.add_argument("--resume", action="store_true", help="continue from RUNDIR/last.pt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue --out RUN from RUN/last.pt with RUN/config.yaml (flags given override it)")
 
 
 def _tta_args(p: argparse.ArgumentParser) -> None:
@@ -124,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic", action="store_true", help="free batch, height and width")
 
     sub.add_parser("models", help="list architectures, their encoders and options")
+    from core.cli.label_issues import add_parser as add_label_issues  # light: no torch at import
+    add_label_issues(sub)
+    from core.cli.convert import add_parser as add_convert  # light: no torch at import
+    add_convert(sub)
     return parser
 
 
@@ -149,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from core.cli import commands  # heavy imports (torch) only after arguments parse
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(args, "handler", None) or getattr(commands, f"cmd_{args.command}")
     try:
         return int(handler(args) or 0)
     except RoadsegError as e:

@@ -25,7 +25,7 @@ import numpy as np
 
 from core.classes import CAMVID11, CITYSCAPES19, IGNORE_INDEX, ClassSchema, load_schema_yaml
 from core.data import io
-from core.data.source import Sample
+from core.data.sample import Sample
 from core.errors import ConfigError, DataError
 
 Listing = tuple[ClassSchema, dict[str, list[Sample]]]

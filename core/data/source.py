@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.classes import IGNORE_INDEX, ClassSchema
 from core.data import io
+from core.data.formats import DatasetFormat, detect_format, get_format
+from core.data.sample import Sample
 from core.errors import DataError
 
-if TYPE_CHECKING:
-    from core.data.formats import DatasetFormat
-
-
-@dataclass(frozen=True)
-class Sample:
-    name: str
-    image: Path
-    mask: Path | None
-    split: str
+__all__ = ["DataSource", "Sample", "open_dataset"]
 
 
 class DataSource:
@@ -163,8 +154,6 @@ class DataSource:
 
 def open_dataset(root: str | Path, format: str = "auto") -> DataSource:  # noqa: A002
     """Open and validate a dataset folder; the format is detected unless named."""
-    from core.data.formats import detect_format, get_format
-
     root = Path(root).expanduser()
     if root.exists() and not root.is_dir():
         raise DataError(f"{root}: is a file, not a dataset folder")

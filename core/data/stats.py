@@ -12,7 +12,8 @@ percent), so weighted losses need per-class weights. Four are offered:
             Road to Bicyclist instead of 59x) that lifts rare classes with less damage to the
             common ones than full median balancing.
 
-Classes that never occur get weight 0 in every method: they are never a target, and a large
+Each is registered once (`register_weighting`); `roadseg train --class-weights` and the Train
+view list the registry. Classes that never occur get weight 0 in every method: they are never a target, and a large
 finite number would only mislead a chart.
 """
 from __future__ import annotations
@@ -26,7 +27,56 @@ import numpy as np
 from core.classes import IGNORE_INDEX
 from core.errors import ConfigError
 
-WEIGHT_METHODS = ("inverse", "median", "enet", "sqrt-median")
+
+@dataclass(frozen=True)
+class WeightingSpec:
+    """A class weighting by name: how to compute it and a help line."""
+
+    name: str
+    build: Callable[[ClassStats, np.ndarray], np.ndarray]  # (stats, present) -> w[present]
+    help: str
+
+
+_WEIGHTINGS: dict[str, WeightingSpec] = {}
+
+
+def register_weighting(name: str, help: str):
+    """Decorator: `build(stats, present) -> weights of the present classes` under `name`
+    (`present`: bool [C], classes with pixels; absent classes get 0 whatever the method)."""
+    def deco(build):
+        _WEIGHTINGS[name] = WeightingSpec(name, build, help)
+        return build
+    return deco
+
+
+def weighting_specs() -> dict[str, WeightingSpec]:
+    return dict(_WEIGHTINGS)
+
+
+@register_weighting("inverse", "inverse frequency N / (C n_c)")
+def _inverse(stats: ClassStats, present: np.ndarray) -> np.ndarray:
+    n = stats.pixel_counts.astype(np.float64)
+    return n.sum() / (stats.num_classes * n[present])
+
+
+@register_weighting("median", "median-frequency balancing (SegNet)")
+def _median(stats: ClassStats, present: np.ndarray) -> np.ndarray:
+    freq = stats.pixel_counts[present].astype(np.float64) / stats.present_pixels[present]
+    return np.median(freq) / freq
+
+
+@register_weighting("enet", "ENet's 1 / ln(1.02 + p_c)")
+def _enet(stats: ClassStats, present: np.ndarray) -> np.ndarray:
+    n = stats.pixel_counts.astype(np.float64)
+    return 1.0 / np.log(1.02 + n[present] / n.sum())
+
+
+@register_weighting("sqrt-median", "square root of the median weights (milder)")
+def _sqrt_median(stats: ClassStats, present: np.ndarray) -> np.ndarray:
+    return np.sqrt(_median(stats, present))
+
+
+WEIGHT_METHODS = tuple(_WEIGHTINGS)
 
 
 @dataclass
@@ -55,21 +105,13 @@ class ClassStats:
 
     def weights(self, method: str) -> np.ndarray:
         """float32 [C] class weights by one of WEIGHT_METHODS."""
-        n = self.pixel_counts.astype(np.float64)
-        present = n > 0
-        w = np.zeros(self.num_classes)
-        if method == "inverse":
-            w[present] = n.sum() / (self.num_classes * n[present])
-        elif method in ("median", "sqrt-median"):
-            freq = n[present] / self.present_pixels[present]
-            w[present] = np.median(freq) / freq
-            if method == "sqrt-median":
-                w = np.sqrt(w)
-        elif method == "enet":
-            w[present] = 1.0 / np.log(1.02 + n[present] / n.sum())
-        else:
-            choices = ", ".join(("none", *WEIGHT_METHODS))
+        spec = _WEIGHTINGS.get(method)
+        if spec is None:
+            choices = ", ".join(("none", *_WEIGHTINGS))
             raise ConfigError(f"unknown class weighting {method!r} (choose from {choices})")
+        present = self.pixel_counts > 0
+        w = np.zeros(self.num_classes)
+        w[present] = spec.build(self, present)
         return w.astype(np.float32)
 
     def rare_classes(self) -> list[int]:

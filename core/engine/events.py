@@ -65,3 +65,18 @@ class RunFailed:
     run_dir: str
     message: str
     traceback: str = ""
+
+
+@dataclass
+class QueuedRunStarted:
+    """A queue (core.engine.queue.RunQueue) is starting its run number `index` in `run_dir`."""
+    index: int
+    run_dir: str
+
+
+@dataclass
+class QueuedRunEnded:
+    """A queue's run number `index` is over; status: done | cancelled | failed."""
+    index: int
+    status: str
+    run_dir: str

@@ -3,13 +3,15 @@
 `TorchrunRun.poll()` turns what the launched run writes into core events: RunStarted once, then
 per epoch record of metrics.jsonl a StepDone (one "step" per epoch: per-step values do not leave
 the worker processes) and an EpochDone, and at the end RunFinished (summary.json) or RunFailed
-(the run's last error line, with the log tail as traceback).
+(the run's last error line, with the log tail as traceback). `FollowedRun` drives one to its end
+like a Trainer (`run()`, `cancel()`), so core.engine.queue.RunQueue runs torchrun launches too.
 """
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,13 +23,12 @@ from core.errors import ConfigError
 
 def _cost(cfg: TrainConfig) -> tuple[list[str], float, int]:
     """Class names, GFLOPs and parameters for the RunStarted header (zeros when unknown)."""
-    from core.engine.setup import build_model, open_source
-    from core.flops import count_gflops, count_params
+    from core.engine.setup import open_source
+    from core.models.cost import cost
 
     try:
         schema = open_source(cfg).schema
-        model = build_model(cfg, schema.num_classes, load_pretrained=False)
-        return list(schema.names), count_gflops(model, cfg.image_size), count_params(model)
+        return list(schema.names), *cost(cfg, schema.num_classes)
     except Exception:  # noqa: BLE001 - the run itself will report a real problem
         return [], 0.0, 0
 
@@ -148,6 +149,54 @@ class TorchrunRun:
         errors = [ln for ln in tail.splitlines() if ln.startswith("roadseg: error:")]
         message = errors[-1] if errors else f"torchrun exited with code {code}"
         return RunFailed(str(self.run_dir), message, tail)
+
+
+class FollowedRun:
+    """A TorchrunRun (or anything with its start/poll/done/request_stop/kill/cleanup) as a
+    Trainer-like run: `run()` starts it, polls it every `poll_s` seconds handing its events to
+    `listeners` until its final event, and returns the summary (None when it failed); `cancel()`
+    asks it to stop, also when asked before it has started."""
+
+    def __init__(self, run, listeners, poll_s: float = 0.5):
+        self.launch, self.listeners, self.poll_s = run, list(listeners), poll_s
+        self._stop = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        self._stop.set()
+        with self._lock:
+            started = self._started
+        if started:
+            self.launch.request_stop()
+
+    def kill(self) -> None:
+        """End its processes now (a window closing on a run that will not stop)."""
+        self._stop.set()
+        self.launch.kill()
+
+    def run(self) -> dict | None:
+        summary = None
+        try:
+            self.launch.start()
+            with self._lock:
+                self._started = True
+            if self._stop.is_set():
+                self.launch.request_stop()
+            while not self.launch.done:
+                for ev in self.launch.poll():
+                    if isinstance(ev, RunFinished):
+                        summary = ev.summary
+                    for fn in self.listeners:
+                        fn(ev)
+                if not self.launch.done:
+                    time.sleep(self.poll_s)
+        except BaseException:
+            self.launch.kill()
+            raise
+        finally:
+            self.launch.cleanup()
+        return summary
 
 
 def _cuda_available() -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from core.models.option_spec import DROPOUT, NORM, OUTPUT_STRIDE, SKIP
 from core.models.options import head_dropout, make_norm
 from core.models.registry import Built, register_model
 
@@ -91,11 +92,10 @@ class BaselineCNN(nn.Module):
 
 
 @register_model("baseline", encoders=("cnn",), default_encoder="cnn",
-                options=("dropout", "output_stride", "skip", "norm"), output_strides=(32, 16, 8),
+                options=(DROPOUT, OUTPUT_STRIDE.narrowed((32, 16, 8)), SKIP, NORM),
                 description="The report's plain CNN: conv/BN/ReLU/max-pool encoder, "
                             "transposed-conv decoder; optional skips, norm, dropout, dilation.")
-def build_baseline(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                   refine, strip) -> Built:
+def build_baseline(num_classes, encoder, *, dropout, output_stride, skip, norm) -> Built:
     if encoder != "cnn":
         raise ValueError(f"baseline has one encoder, 'cnn' (got {encoder!r})")
     net = BaselineCNN(num_classes, dropout=dropout, output_stride=output_stride, skip=skip,

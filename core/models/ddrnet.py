@@ -15,11 +15,11 @@ stage 3, weighted 0.4 in the loss as in the paper.
 In training mode the network returns `(main_logits, [aux_logits])`, both at the input size;
 in eval mode only the main logits (so FLOPs, prediction and export see the main path only).
 
-`skip=True` adds one thing the paper does not have: a 1/4-resolution skip from the stem into the
+`quarter_skip=True` (formerly `skip`) adds one thing the paper does not have: a 1/4-resolution skip from the stem into the
 head (`DetailFusion`, DeepLabV3+'s low-level path). DDRNet's output sits at 1/8, where a 4-px pole
 of a 360x480 CamVid image is half a cell; the paper trains on 720x960 images.
 
-`detail=True` adds a train-time head on those 1/4 stem features that predicts where the ground
+`boundary_head=True` (formerly `detail`) adds a train-time head on those 1/4 stem features that predicts where the ground
 truth changes class (`DetailHead`, after STDC's "detail guidance", Fan et al. 2021, and PIDNet's
 boundary branch): thin things such as poles are all boundary, and the stem features that the skip
 path hands to the classifier learn to mark them. The head is dropped in eval mode, so FLOPs,
@@ -37,12 +37,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import ModelError
+from core.models.option_spec import DROPOUT, NORM, SKIP, Option
 from core.models.options import head_dropout, make_norm
 from core.models.registry import Built, register_model
 
 PLANES, SPP_PLANES, HEAD_PLANES = 32, 128, 64  # the "slim" widths of the reference code
-DETAIL_PLANES = 32  # width of the 1/4-resolution skip path (skip=True)
+DETAIL_PLANES = 32  # width of the 1/4-resolution skip path (quarter_skip=True)
 AUX_WEIGHTS = (0.4,)
 BOUNDARY_WEIGHT = 1.0  # STDC weighs its detail loss (BCE + Dice) 1 against the segmentation loss
 
@@ -262,30 +262,31 @@ class DualResBackbone(nn.Module):
 
 class DDRNet(nn.Module):
     """Backbone, DAPPM context on the 1/64 branch added to the 1/8 branch, segmentation head;
-    plus the auxiliary head on the stage-3 high-resolution features while training. With `skip`
-    the head's features go through `DetailFusion` at 1/4 before the classifier; with `detail`
-    training also returns boundary logits from the 1/4 stem features (`DetailHead`); `refine`
-    deepens the 1/4 path (needs `skip`); `strip` adds strip pooling at 1/8 before the head."""
+    plus the auxiliary head on the stage-3 high-resolution features while training. With
+    `quarter_skip` the head's features go through `DetailFusion` at 1/4 before the classifier;
+    with `boundary_head` training also returns boundary logits from the 1/4 stem features
+    (`DetailHead`); `refine` deepens the 1/4 path (needs `quarter_skip`); `strip` adds strip
+    pooling at 1/8 before the head. Defaults are the registry's (`create_model`)."""
 
     aux_weights = AUX_WEIGHTS
 
-    def __init__(self, num_classes, *, norm="batch", dropout=0.0, skip=False, detail=False,
-                 refine=False, strip=False, planes=PLANES, spp_planes=SPP_PLANES,
+    def __init__(self, num_classes, *, norm="batch", dropout=0.0, quarter_skip=True,
+                 boundary_head=False, refine=False, strip=False, planes=PLANES, spp_planes=SPP_PLANES,
                  head_planes=HEAD_PLANES):
         super().__init__()
         self.backbone = DualResBackbone(norm, planes)
         hi_ch, lo_ch, aux_ch = self.backbone.out_channels
         self.spp = DAPPM(lo_ch, spp_planes, hi_ch, norm)
         self.strip = StripPooling(hi_ch, norm) if strip else None
-        self.skip = skip
-        if skip:
+        self.quarter_skip = quarter_skip
+        if quarter_skip:
             self.head = DetailFusion(hi_ch, planes, head_planes, num_classes, norm, dropout,
                                      refine=refine)
         else:
             self.head = SegHead(hi_ch, head_planes, num_classes, norm, dropout)
         self.aux_head = SegHead(aux_ch, head_planes, num_classes, norm, dropout)
-        self.detail_head = DetailHead(planes, norm) if detail else None
-        self.boundary_weight = BOUNDARY_WEIGHT if detail else 0.0
+        self.detail_head = DetailHead(planes, norm) if boundary_head else None
+        self.boundary_weight = BOUNDARY_WEIGHT if boundary_head else 0.0
         for m in self.modules():  # the reference code's initialisation
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -299,7 +300,7 @@ class DDRNet(nn.Module):
         hi = hi + _up(self.spp(lo), hi.shape[-2:])
         if self.strip is not None:
             hi = self.strip(hi)
-        out = self.head(hi, low, size) if self.skip else self.head(hi, size)
+        out = self.head(hi, low, size) if self.quarter_skip else self.head(hi, size)
         if not self.training:
             return out
         aux = [self.aux_head(aux_in, size)]
@@ -308,22 +309,38 @@ class DDRNet(nn.Module):
         return out, aux, self.detail_head(low, size)
 
 
+QUARTER_SKIP = SKIP.renamed(
+    "quarter_skip", label="1/4-resolution skip",
+    help="a 1/4-resolution skip from the stem into the head, which the paper lacks (DeepLabV3+'s "
+         "low-level path; DDRNet's output sits at 1/8)")
+BOUNDARY_HEAD = Option(
+    "boundary_head", "bool", False, label="Boundary head (training only)", aliases=("detail",),
+    help="train-time head on the 1/4 features that learns where the labels change class (STDC's "
+         "detail guidance), for thin things such as poles; dropped at inference: no cost")
+REFINE = Option(
+    "refine", "bool", False, label="Deeper skip path", requires="quarter_skip",
+    help="two more residual 3x3 units on the 1/4 skip path (DeepLabV3+'s decoder depth), for "
+         "thin things such as poles; +1.5 GFLOPs at 360x480")
+STRIP = Option(
+    "strip", "bool", False, label="Strip pooling",
+    help="strip pooling at 1/8: each pixel gated by the mean of its whole row and whole column "
+         "(SPNet), context for long thin things such as lamp posts")
+
+
 @register_model("ddrnet23-slim", encoders=("ddrnet",), default_encoder="ddrnet",
-                options=("dropout", "norm", "skip", "detail", "refine", "strip"),
-                norms=("batch", "group"),
+                options=(DROPOUT, NORM.narrowed(("batch", "group")), BOUNDARY_HEAD,
+                         QUARTER_SKIP, REFINE, STRIP),
                 description="DDRNet-23-slim real-time network (dual-resolution branches, "
-                            "DAPPM, aux head 0.4; skip: 1/4-resolution skip into the head; "
-                            "detail: train-time boundary head on the 1/4 features; refine: "
-                            "two more 3x3 units on the 1/4 skip path; strip: strip "
+                            "DAPPM, aux head 0.4; quarter_skip: 1/4-resolution skip into the "
+                            "head; boundary_head: train-time boundary head on the 1/4 features; "
+                            "refine: two more 3x3 units on the 1/4 skip path; strip: strip "
                             "pooling at 1/8); "
                             "~6 GFLOPs at 360x480, trains from scratch.")
-def build_ddrnet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                 refine, strip) -> Built:
+def build_ddrnet(num_classes, encoder, *, dropout, norm, quarter_skip, boundary_head, refine,
+                 strip) -> Built:
     if encoder != "ddrnet":
         raise ValueError(f"ddrnet23-slim has one backbone, 'ddrnet' (got {encoder!r})")
-    if refine and not skip:
-        raise ModelError("refine deepens the 1/4-resolution skip path: it needs skip")
     # pad to 8 so the 1/8 high-resolution branch aligns with the input grid exactly
-    net = DDRNet(num_classes, norm=norm, dropout=dropout, skip=skip, detail=detail, refine=refine,
-                 strip=strip)
+    net = DDRNet(num_classes, norm=norm, dropout=dropout, quarter_skip=quarter_skip,
+                 boundary_head=boundary_head, refine=refine, strip=strip)
     return Built(net, pad_multiple=8)

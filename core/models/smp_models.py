@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from torch import nn
 
+from core.models.option_spec import DROPOUT, NORM, OUTPUT_STRIDE, SKIP
 from core.models.registry import register_model
 from core.models.smp_common import SMP_ENCODERS, check_encoder, finish, smp_encoder, smp_model
 
-_ALL = ("dropout", "output_stride", "skip", "norm")
 _UNET_NORM = {"batch": "batchnorm", "none": "identity", "group": "batchnorm"}
 
 
-@register_model("unet", encoders=SMP_ENCODERS, default_encoder="resnet18", options=_ALL,
-                output_strides=(32, 16, 8),
+@register_model("unet", encoders=SMP_ENCODERS, default_encoder="resnet18",
+                options=(DROPOUT, OUTPUT_STRIDE.narrowed((32, 16, 8)), SKIP, NORM),
                 description="U-Net (SMP): decoder concatenating every encoder stage.")
-def build_unet(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-               refine, strip):
+def build_unet(num_classes, encoder, *, dropout, output_stride, skip, norm):
     from segmentation_models_pytorch.base.initialization import initialize_decoder
 
     from core.models.smp_decoders import UnetNoSkipDecoder, no_skip_channels
@@ -50,21 +49,19 @@ def _deeplab(cls_name, num_classes, encoder, output_stride):
 
 
 @register_model("deeplabv3", encoders=SMP_ENCODERS, default_encoder="resnet50",
-                options=("dropout", "output_stride", "norm"), output_strides=(8, 16, 32),
+                options=(DROPOUT, OUTPUT_STRIDE.narrowed((8, 16, 32)), NORM),
                 description="DeepLabV3 (SMP): ASPP on a dilated encoder (output stride 8 by "
                             "default, as in the report's ResNet50 run).")
-def build_deeplabv3(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                    refine, strip):
+def build_deeplabv3(num_classes, encoder, *, dropout, output_stride, norm):
     check_encoder(encoder, SMP_ENCODERS)
     model = _deeplab("DeepLabV3", num_classes, encoder, output_stride)
     return finish(model, dropout=dropout, norm=norm)
 
 
 @register_model("deeplabv3plus", encoders=SMP_ENCODERS, default_encoder="resnet18",
-                options=_ALL, output_strides=(16, 8, 32),
+                options=(DROPOUT, OUTPUT_STRIDE.narrowed((16, 8, 32)), SKIP, NORM),
                 description="DeepLabV3+ (SMP): ASPP plus a stride-4 low-level skip branch.")
-def build_deeplabv3plus(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                        refine, strip):
+def build_deeplabv3plus(num_classes, encoder, *, dropout, output_stride, skip, norm):
     from core.models.smp_decoders import DeepLabV3PlusNoSkipDecoder
 
     check_encoder(encoder, SMP_ENCODERS)
@@ -80,11 +77,10 @@ def build_deeplabv3plus(num_classes, encoder, *, dropout, output_stride, skip, n
 
 
 @register_model("fpn", encoders=SMP_ENCODERS, default_encoder="resnet18",
-                options=("dropout", "skip", "norm"), defaults={"norm": "group"},
+                options=(DROPOUT, SKIP, NORM.narrowed(("group", "batch", "none"))),
                 description="FPN (SMP, panoptic-FPN head): top-down pyramid with lateral "
                             "connections, GroupNorm decoder. Fixed output stride 32.")
-def build_fpn(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-              refine, strip):
+def build_fpn(num_classes, encoder, *, dropout, skip, norm):
     from core.models.smp_decoders import TopDownOnly
 
     check_encoder(encoder, SMP_ENCODERS)

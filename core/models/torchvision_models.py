@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from core.models.option_spec import DROPOUT, NORM, OUTPUT_STRIDE
 from core.models.options import convert_norm, head_dropout
 from core.models.registry import Built, register_model
 
@@ -45,12 +46,11 @@ def _build_mobilenet(num_classes, output_stride):
 
 
 @register_model("deeplabv3-tv", encoders=TV_ENCODERS, default_encoder="resnet50",
-                options=("dropout", "output_stride", "norm"), output_strides=(8, 16, 32),
+                options=(DROPOUT, OUTPUT_STRIDE.narrowed((8, 16, 32)), NORM),
                 encoder_defaults={"mobilenet_v3_large": {"output_stride": 16}},
                 description="torchvision DeepLabV3 (deeplabv3_resnet50 / _resnet101 / "
                             "_mobilenet_v3_large), no aux head.")
-def build_deeplabv3_tv(num_classes, encoder, *, dropout, output_stride, skip, norm, detail,
-                       refine, strip):
+def build_deeplabv3_tv(num_classes, encoder, *, dropout, output_stride, norm):
     if encoder not in TV_ENCODERS:
         raise ValueError(f"unknown encoder {encoder!r}; offered: {', '.join(TV_ENCODERS)}")
     if encoder == "mobilenet_v3_large":

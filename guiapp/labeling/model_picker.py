@@ -7,16 +7,14 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QToolButton, QWidget
 
-from core.runs import list_runs
+from core.runs import checkpoint_for, list_runs
 
 NO_MODEL = "— no model —"
 
 
 def run_checkpoint(run_dir: Path) -> Path | None:
-    for name in ("best.pt", "last.pt"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    return None
+    """core's rule (best.pt, else last.pt)."""
+    return checkpoint_for(run_dir)
 
 
 class ModelPicker(QWidget):

@@ -17,17 +17,22 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
+from core.config import implied_class_weights
 from guiapp.style import format_seconds
+from guiapp.widgets.empty_state import EmptyState
 from guiapp.widgets.error_dialog import show_error
 from guiapp.widgets.preset_picker import PresetPicker
-from guiapp.widgets.run_queue import RunQueue
+from guiapp.widgets.run_queue import RunQueuePanel
 from guiapp.widgets.train_curves import TrainCurves
-from guiapp.widgets.train_form import MODEL_KEYS, TrainForm
+from guiapp.widgets.train_form import TrainForm
 from guiapp.workers.background import run_in_background
 from guiapp.workers.torchrun_worker import TorchrunRunner
 from guiapp.workers.train_worker import TrainRunner
 
 PROCESSES_KEY = "train/processes"
+NO_CURVES = ("No training curves yet — choose a configuration (or a preset) on the left and press "
+             "Start; loss, mIoU and the learning rate are drawn here as the run trains.")
+PREPARING = "Loading data and building the model — the curves start with the first training step."
 
 
 def max_processes() -> int:
@@ -37,15 +42,11 @@ def max_processes() -> int:
     return max(1, torch.cuda.device_count(), os.cpu_count() or 1)
 
 
-def model_cost(key: tuple, num_classes: int) -> tuple[float, int]:
-    """(GFLOPs, parameters) of the model `key` describes (values in MODEL_KEYS order)."""
-    from core.flops import count_gflops, count_params
-    from core.models.registry import create_model
+def model_cost(cfg, num_classes: int) -> tuple[float, int]:
+    """(GFLOPs, parameters) of the model `cfg` describes: core's rule (core.models.cost)."""
+    from core.models.cost import cost
 
-    opts = dict(zip(MODEL_KEYS, key))
-    arch, size = opts.pop("arch"), opts.pop("image_size")
-    model = create_model(arch, num_classes, **opts)
-    return count_gflops(model, size), count_params(model)
+    return cost(cfg, num_classes)
 
 
 class TrainView(QWidget):
@@ -80,7 +81,7 @@ class TrainView(QWidget):
         self.stop_btn.setShortcut("Ctrl+.")
         self.stop_btn.setToolTip("Stop after the current step; last.pt is kept (Ctrl+.)")
         self.stop_btn.setEnabled(False)
-        self.queue = RunQueue()
+        self.queue = RunQueuePanel()
         self.procs = QSpinBox()
         self.procs.setRange(1, max_processes())
         self.procs.setValue(state.settings.value(PROCESSES_KEY, 1, type=int))
@@ -132,7 +133,8 @@ class TrainView(QWidget):
         row.addWidget(self.epoch_label)
         rl.addLayout(row)
         right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(self.curves)
+        self.curves_box = EmptyState(self.curves, NO_CURVES)  # no axes before the first step
+        right_split.addWidget(self.curves_box)
         right_split.addWidget(self.queue)
         right_split.setStretchFactor(0, 3)
         right_split.setStretchFactor(1, 1)
@@ -219,7 +221,7 @@ class TrainView(QWidget):
         chosen = self.form.class_weights.currentText()  # base may hold wce's coerced weights
         for loss in losses:
             for opt in optimizers:
-                weights = "median" if loss == "wce" and chosen == "none" else chosen
+                weights = implied_class_weights(loss, chosen)  # core's rule
                 self.queue.add(base.replace(loss=loss, optimizer=opt, class_weights=weights))
 
     # --- running ---------------------------------------------------------------------------
@@ -290,6 +292,7 @@ class TrainView(QWidget):
     def _on_run_started(self, index: int, run_dir: str) -> None:
         self.queue.set_status(self._batch[index], "running")
         self.curves.reset()
+        self.curves_box.show_empty(PREPARING)
         self.progress.setValue(0)
         self.header.setText(f"Preparing {Path(run_dir).name}…")
         self.status.setText("Loading data and building the model…")
@@ -314,6 +317,7 @@ class TrainView(QWidget):
 
     def _ev_StepDone(self, ev) -> None:
         self.curves.add_step(ev.step, ev.loss, ev.lr)
+        self.curves_box.show_content()
         self.progress.setValue(ev.step)
         speed = f"{ev.images_per_s:.1f} img/s · " if ev.images_per_s else ""  # 0: torchrun
         self.status.setText(f"Epoch {ev.epoch}/{self._total_epochs} · step {ev.epoch_step}/"
@@ -324,6 +328,7 @@ class TrainView(QWidget):
             self._total_epochs = ev.total_epochs
             self.progress.setRange(0, max(1, ev.total_epochs * self._steps_per_epoch))
         self.curves.add_epoch(ev.epoch, ev.train_loss, ev.val_loss, ev.miou, ev.is_best)
+        self.curves_box.show_content()
         best = self.curves.best
         self.epoch_label.setText(
             f"epoch {ev.epoch}: val loss {ev.val_loss:.3f} · mIoU {ev.miou:.3f} · "
@@ -383,6 +388,7 @@ class TrainView(QWidget):
         self._cost_stale = False
         try:
             key = self.form.model_key()
+            cfg = self.form.build_config()
         except Exception as exc:  # noqa: BLE001 - e.g. ConfigError for a bad size
             self.form.set_cost_text(f"– ({exc})")
             return
@@ -404,7 +410,7 @@ class TrainView(QWidget):
             self.form.set_cost_text("–")
             self.form.cost_label.setToolTip(message)
 
-        self._cost_task = run_in_background(lambda progress, cancelled: model_cost(key, n),
+        self._cost_task = run_in_background(lambda progress, cancelled: model_cost(cfg, n),
                                             done, failed)
 
     def _show_cost(self, result) -> None:

@@ -1,5 +1,6 @@
-"""The run queue: configurations waiting to train one after another, plus a grid helper that
-queues every loss × optimizer combination at once (the report's comparison in one click)."""
+"""The run queue panel: configurations waiting to train one after another (core.engine.queue runs
+them), plus a grid helper that queues every loss × optimizer combination at once (the report's
+comparison in one click)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -33,7 +34,7 @@ def _checklist(items, checked=()) -> QListWidget:
     return lw
 
 
-class RunQueue(QWidget):
+class RunQueuePanel(QWidget):
     """Holds [config, status] entries; `grid_requested(losses, optimizers)` asks the owner to
     queue the combinations built from its current form."""
 
@@ -43,7 +44,7 @@ class RunQueue(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         from core.losses import LOSSES
-        from core.optim import OPTIMIZERS
+        from core.optim import optimizer_specs
 
         self.entries: list[list] = []  # [TrainConfig, status]
         self._locked: set[int] = set()
@@ -61,7 +62,7 @@ class RunQueue(QWidget):
         self.clear_btn.setToolTip("Remove every run except those being trained now")
 
         self.losses = _checklist(LOSSES, checked=("ce",))
-        self.optimizers = _checklist(OPTIMIZERS, checked=("adam",))
+        self.optimizers = _checklist(optimizer_specs(), checked=("adam",))
         self.grid_btn = QPushButton("Queue grid")
         self.grid_btn.setToolTip("Queue every checked loss × optimizer with the form's other "
                                  "settings")

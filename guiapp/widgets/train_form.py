@@ -1,9 +1,10 @@
 """The training configuration form: every choice a TrainConfig holds, as dropdowns and spin boxes.
 
 Choices come from core's registries (models, losses, optimizers, schedules, presets, weighting
-methods), so a new architecture or loss appears here without touching the GUI. Model options are
-enabled only where `model_info(arch).options` says they apply; options that do not apply are set
-to the architecture's own defaults, so the config is always one `create_model` accepts.
+methods), so a new architecture or loss appears here without touching the GUI. Model options get
+one widget each from the registry's option specs (guiapp.widgets.model_option_widgets), enabled
+only where core (`core.config.option_problems`) says they can be used; options that do not apply
+are set to the architecture's own defaults, so the config is always one `create_model` accepts.
 
 The form keeps the last config given to `set_config` (e.g. a preset) as its base: values without
 a widget (weight decay, warm-up, seed, name, ...) survive `build_config`; widgets win for the rest.
@@ -14,12 +15,20 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
-from core.config import TrainConfig
+from core.config import TrainConfig, can_aim_crops, implied_class_weights, option_problems
+from guiapp.widgets.model_option_widgets import (changed_signal, make_option_widget,
+                                                 option_value, set_choices, show_value)
 
-# what decides GFLOPs and parameters: the registry's OPTIONS between arch/encoder and size, spelt
-# out so that importing the form does not import torch (tests check the two agree)
-MODEL_KEYS = ("arch", "encoder", "dropout", "output_stride", "skip", "norm", "detail", "refine",
-              "strip", "image_size")
+
+def __getattr__(name: str):
+    """`MODEL_KEYS`: what decides GFLOPs and parameters (arch, encoder, every registered model
+    option, size), read from the registry when asked."""
+    if name == "MODEL_KEYS":
+        import core.models  # noqa: F401  (registers every architecture and its options)
+        from core.models.registry import option_specs
+
+        return ("arch", "encoder", *option_specs(), "image_size")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def available_devices() -> list[str]:
@@ -41,6 +50,16 @@ def _combo(items, tip: str) -> QComboBox:
     return box
 
 
+def _registry_combo(specs: dict, tip: str, first: tuple[str, str] | None = None) -> QComboBox:
+    """The names of a core registry (optimizers, schedules, losses, weightings), each with its
+    help line as the item's tooltip; `first` is an extra (name, help) item put before them."""
+    items = ([first] if first else []) + [(s.name, s.help) for s in specs.values()]
+    box = _combo([name for name, _ in items], tip)
+    for i, (_, help_text) in enumerate(items):
+        box.setItemData(i, help_text, Qt.ItemDataRole.ToolTipRole)
+    return box
+
+
 class TrainForm(QWidget):
     """Builds a TrainConfig from the widgets. `changed` fires on any edit, `model_changed` when
     what decides GFLOPs/params (architecture, encoder, model options, input size) changes."""
@@ -51,10 +70,11 @@ class TrainForm(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         from core.data.augment import AUGMENT_PRESETS
-        from core.data.stats import WEIGHT_METHODS
-        from core.losses import LOSSES
-        from core.models.registry import list_models, model_info
-        from core.optim import OPTIMIZERS, SCHEDULES
+        from core.data.stats import weighting_specs
+        from core.losses import loss_specs
+        import core.models  # noqa: F401  (registers every architecture and its options)
+        from core.models.registry import list_models, model_info, option_specs
+        from core.optim import optimizer_specs, schedule_specs
 
         self._model_info = model_info
         d = TrainConfig()
@@ -63,33 +83,26 @@ class TrainForm(QWidget):
         for i, a in enumerate(archs):
             self.arch.setItemData(i, model_info(a).description, Qt.ItemDataRole.ToolTipRole)
         self.encoder = _combo([], "Encoder / backbone of the architecture")
-        self.dropout = QDoubleSpinBox()
-        self.dropout.setRange(0.0, 0.9)
-        self.dropout.setSingleStep(0.05)
-        self.dropout.setToolTip("Dropout before the classifier")
-        self.output_stride = _combo([], "Dilation: output stride of the encoder (8/16 = dilated)")
-        self.skip = QCheckBox("Skip connections")
-        self.skip.setToolTip("Decoder also takes the encoder's higher-resolution features "
-                             "(U-Net style; DDRNet: the stem's 1/4-resolution features)")
-        self.norm = _combo([], "Normalization layers: batch, group or none")
-        self.detail = QCheckBox("Boundary head (training only)")
-        self.detail.setToolTip("A head on the 1/4-resolution features learns where the labels "
-                               "change class (STDC's detail guidance), to sharpen thin things "
-                               "such as poles; dropped at inference, so the cost stays the same")
-        self.refine = QCheckBox("Deeper skip path")
-        self.refine.setToolTip("Two more 3x3 layers at 1/4 resolution after the skip joins the "
-                               "deep features (DeepLabV3+'s decoder depth), for thin things such "
-                               "as poles; needs the skip connections")
-        self.strip = QCheckBox("Strip pooling")
-        self.strip.setToolTip("Each pixel of the 1/8 features is gated by the mean of its whole "
-                              "row and whole column (SPNet), context for long thin things such "
-                              "as lamp posts")
+        # one widget per registered model option, reachable as self.<option name>
+        self._specs = option_specs()
+        self.options = {name: make_option_widget(spec) for name, spec in self._specs.items()}
+        for name, w in self.options.items():
+            if not hasattr(QWidget, name):  # never shadow a Qt method
+                setattr(self, name, w)
+        self.pretrained = QCheckBox("ImageNet encoder weights")
+        self.pretrained.setToolTip(
+            "Start the encoder from the ImageNet weights its library publishes (SMP, timm: "
+            "Hugging Face hub; torchvision: torch hub). They are read from the Hugging Face cache "
+            "(HF_HOME, ~/.cache/huggingface; torchvision ~/.cache/torch), downloaded there once "
+            "when online; a config's weights file (weights_path) wins. Greyed out where no "
+            "library publishes weights for the encoder (DDRNet, the baseline CNN)")
 
-        self.loss = _combo(LOSSES, "Loss (wce = class-weighted cross-entropy, needs a weighting)")
-        self.class_weights = _combo(("none",) + tuple(WEIGHT_METHODS),
-                                    "Class weights from the training split's pixel frequencies")
-        self.optimizer = _combo(OPTIMIZERS, "Optimizer")
-        self.schedule = _combo(SCHEDULES, "Learning-rate schedule, stepped every batch")
+        self.loss = _registry_combo(loss_specs(), "Loss (wce = class-weighted cross-entropy, "
+                                                  "needs a weighting)")
+        self.class_weights = _registry_combo(weighting_specs(), "Class weights from the training "
+                                             "split's pixel frequencies", first=("none", "unweighted"))
+        self.optimizer = _registry_combo(optimizer_specs(), "Optimizer")
+        self.schedule = _registry_combo(schedule_specs(), "Learning-rate schedule, stepped every batch")
         self.augment = _combo(AUGMENT_PRESETS, "Augmentation preset (preview it in the Dataset tab)")
         self.device = _combo(available_devices(), "auto = CUDA, then MPS, then CPU")
         self.lr = QDoubleSpinBox()
@@ -168,13 +181,11 @@ class TrainForm(QWidget):
         mf = QFormLayout(model_box)
         mf.addRow("Architecture", self.arch)
         mf.addRow("Encoder", self.encoder)
-        mf.addRow("Dropout", self.dropout)
-        mf.addRow("Output stride", self.output_stride)
-        mf.addRow("Normalization", self.norm)
-        mf.addRow("", self.skip)
-        mf.addRow("", self.detail)
-        mf.addRow("", self.refine)
-        mf.addRow("", self.strip)
+        for kind in ("float", "choice", "bool"):  # value boxes first, then the checkboxes
+            for name, spec in self._specs.items():
+                if spec.kind == kind:
+                    mf.addRow("" if kind == "bool" else (spec.label or name), self.options[name])
+        mf.addRow("", self.pretrained)
         self.cost_label = QLabel("–")
         self.cost_label.setObjectName("metric")
         self.cost_label.setToolTip("Forward cost of one image at the chosen size (core.flops); "
@@ -221,16 +232,14 @@ class TrainForm(QWidget):
         self.set_config(d)
         self.arch.currentTextChanged.connect(self._on_arch)
         self.loss.currentTextChanged.connect(self._on_loss)
-        model_widgets = (self.encoder, self.output_stride, self.norm)
-        for w in model_widgets:
-            w.currentTextChanged.connect(self._emit_model)
-        for w in (self.dropout, self.height, self.width):
+        self.encoder.currentTextChanged.connect(self._emit_model)
+        for w in (self.height, self.width):
             w.valueChanged.connect(self._emit_model)
-        self.skip.toggled.connect(self._update_refine)
-        self.skip.toggled.connect(self._emit_model)
-        self.refine.toggled.connect(self._emit_model)
-        self.detail.toggled.connect(self._emit_model)
-        self.strip.toggled.connect(self._emit_model)
+        for w in self.options.values():
+            changed_signal(w).connect(self._update_requires)
+            changed_signal(w).connect(self._emit_model)
+        self.encoder.currentTextChanged.connect(self._update_pretrained)
+        self.pretrained.toggled.connect(self.changed)
         for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
             w.currentTextChanged.connect(self.changed)
         for w in (self.lr, self.batch_size, self.epochs, self.time_budget, self.ema, self.crop_h,
@@ -250,15 +259,11 @@ class TrainForm(QWidget):
         self._fill_model_options()
         if cfg.encoder and self.encoder.findText(cfg.encoder) >= 0:
             self.encoder.setCurrentText(cfg.encoder)
-        self.dropout.setValue(cfg.dropout)
-        if self.output_stride.findText(str(cfg.output_stride)) >= 0:
-            self.output_stride.setCurrentText(str(cfg.output_stride))
-        if self.norm.findText(cfg.norm) >= 0:
-            self.norm.setCurrentText(cfg.norm)
-        self.skip.setChecked(cfg.skip)
-        self.detail.setChecked(cfg.detail)
-        self.refine.setChecked(cfg.refine)
-        self.strip.setChecked(cfg.strip)
+        for name, w in self.options.items():
+            show_value(w, cfg.model_options.get(name))
+        self._update_requires()
+        self._update_pretrained()
+        self.pretrained.setChecked(cfg.pretrained and self.pretrained.isEnabled())
         for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
                            (self.schedule, cfg.schedule), (self.augment, cfg.augment),
                            (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
@@ -285,29 +290,17 @@ class TrainForm(QWidget):
     def build_config(self, **overrides) -> TrainConfig:
         """The base config with what the widgets show; `overrides` set data/out/name etc."""
         info = self._model_info(self.arch.currentText())
-        opts = dict(info.defaults)
-        if "dropout" in info.options:
-            opts["dropout"] = round(self.dropout.value(), 4)
-        if "output_stride" in info.options and self.output_stride.currentText():
-            opts["output_stride"] = int(self.output_stride.currentText())
-        if "skip" in info.options:
-            opts["skip"] = self.skip.isChecked()
-        if "norm" in info.options and self.norm.currentText():
-            opts["norm"] = self.norm.currentText()
-        if "detail" in info.options:
-            opts["detail"] = self.detail.isChecked()
-        if self.refine.isEnabled():
-            opts["refine"] = self.refine.isChecked()
-        if "strip" in info.options:
-            opts["strip"] = self.strip.isChecked()
+        opts = info.defaults_for(self.encoder.currentText() or None)
+        shown = {name: option_value(w) for name, w in self.options.items()}
+        for name in set(opts) - set(option_problems(info.name, shown)):
+            if shown.get(name) is not None:
+                opts[name] = shown[name]  # usable here: what the widget shows
         crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
         holdout = ",".join(p.strip() for p in self.holdout.text().split(",") if p.strip())
         rare_crop = self.rare_crop.value() / 100 if self._can_aim_crops() else 0.0
         cfg = self._base.replace(
             arch=info.name, encoder=self.encoder.currentText() or None,
-            dropout=float(opts["dropout"]), output_stride=int(opts["output_stride"]),
-            skip=bool(opts["skip"]), norm=str(opts["norm"]), detail=bool(opts["detail"]),
-            refine=bool(opts["refine"]), strip=bool(opts["strip"]),
+            model_options={**self._base.model_options, **opts},
             loss=self.loss.currentText(), class_weights=self.class_weights.currentText(),
             optimizer=self.optimizer.currentText(), schedule=self.schedule.currentText(),
             lr=self.lr.value(), batch_size=self.batch_size.value(), epochs=self.epochs.value(),
@@ -316,6 +309,7 @@ class TrainForm(QWidget):
             image_size=(self.height.value(), self.width.value()),
             crop_size=crop, rare_crop=rare_crop, copy_paste=self.copy_paste.value() / 100,
             holdout=holdout,
+            pretrained=self.pretrained.isEnabled() and self.pretrained.isChecked(),
             augment=self.augment.currentText(), device=self.device.currentText(),
             workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
         )
@@ -326,7 +320,7 @@ class TrainForm(QWidget):
     def model_key(self) -> tuple:
         """What decides GFLOPs/params: used to cache and debounce the cost computation."""
         c = self.build_config()
-        return tuple(getattr(c, k) for k in MODEL_KEYS)
+        return (c.arch, c.encoder, *(c.model_options[k] for k in self._specs), c.image_size)
 
     def set_cost_text(self, text: str) -> None:
         self.cost_label.setText(text)
@@ -335,43 +329,44 @@ class TrainForm(QWidget):
     def _fill_model_options(self) -> None:
         """Encoders and option widgets for the current architecture; greyed where n/a."""
         info = self._model_info(self.arch.currentText())
-        for box, items, current in (
-                (self.encoder, info.encoders, info.default_encoder),
-                (self.output_stride, [str(s) for s in sorted(info.output_strides, reverse=True)],
-                 str(info.defaults["output_stride"])),
-                (self.norm, info.norms, info.defaults["norm"])):
-            box.blockSignals(True)
-            box.clear()
-            box.addItems(list(items))
-            box.setCurrentText(current)
-            box.blockSignals(False)
+        self.encoder.blockSignals(True)
+        self.encoder.clear()
+        self.encoder.addItems(list(info.encoders))
+        self.encoder.setCurrentText(info.default_encoder)
+        self.encoder.blockSignals(False)
         self.encoder.setEnabled(len(info.encoders) > 1)
-        self.dropout.setEnabled("dropout" in info.options)
-        self.output_stride.setEnabled("output_stride" in info.options
-                                      and len(info.output_strides) > 1)
-        self.skip.setEnabled("skip" in info.options)
-        self.detail.setEnabled("detail" in info.options)
-        self.strip.setEnabled("strip" in info.options)
-        self.norm.setEnabled("norm" in info.options and len(info.norms) > 1)
-        if "skip" not in info.options:
-            self.skip.setChecked(bool(info.defaults["skip"]))
-        if "detail" not in info.options:
-            self.detail.setChecked(bool(info.defaults["detail"]))
-        if "strip" not in info.options:
-            self.strip.setChecked(bool(info.defaults["strip"]))
-        self._update_refine()
-        if "dropout" not in info.options:
-            self.dropout.setValue(float(info.defaults["dropout"]))
-        na = "does not apply to " + info.name
-        for w, key in ((self.dropout, "dropout"), (self.output_stride, "output_stride"),
-                       (self.skip, "skip"), (self.norm, "norm"), (self.detail, "detail"),
-                       (self.refine, "refine"), (self.strip, "strip")):
-            w.setStatusTip("" if key in info.options else na)
+        defaults = info.defaults
+        for name, w in self.options.items():
+            applies = name in info.options
+            choices = info.choices(name) if applies else (defaults[name],)
+            if self._specs[name].kind == "choice":
+                set_choices(w, choices, defaults[name])
+            if not applies:
+                show_value(w, defaults[name])  # n/a: shows (and builds) the arch's own value
+        self._update_requires()
+        self._update_pretrained()
 
-    def _update_refine(self, *_):
-        """The deeper skip path exists only where the architecture has it and skip is on."""
-        self.refine.setEnabled("refine" in self._model_info(self.arch.currentText()).options
-                               and self.skip.isChecked())
+    def _update_requires(self, *_):
+        """Enable each option widget where core says it can be used; the reason as status tip
+        (it does not apply to the architecture, or another option must be on)."""
+        arch = self.arch.currentText()
+        shown = {name: option_value(w) for name, w in self.options.items()}
+        problems = option_problems(arch, shown)
+        for name, w in self.options.items():
+            several = self._specs[name].kind != "choice" or w.count() > 1
+            w.setEnabled(name not in problems and several)
+            w.setStatusTip(problems.get(name, ""))
+
+    def _update_pretrained(self, *_):
+        """ImageNet weights exist where a library publishes them for the encoder, or where the
+        config names a weights file."""
+        from core.models.weights import has_hub_weights
+
+        ok = bool(self._base.weights_path) or has_hub_weights(self.arch.currentText(),
+                                                               self.encoder.currentText())
+        self.pretrained.setEnabled(ok)
+        if not ok:
+            self.pretrained.setChecked(False)
 
     def _on_crop(self, on: bool, emit: bool = True) -> None:
         self.crop_h.setEnabled(on)
@@ -381,8 +376,8 @@ class TrainForm(QWidget):
             self.changed.emit()
 
     def _can_aim_crops(self) -> bool:
-        # Aiming crops needs a crop: train crops, or the strong preset's own.
-        return self.crop.isChecked() or self.augment.currentText() == "strong"
+        crop = (self.crop_h.value(), self.crop_w.value()) if self.crop.isChecked() else None
+        return can_aim_crops(crop, self.augment.currentText())
 
     def _update_rare_crop(self, *_args) -> None:
         self.rare_crop.setEnabled(self._can_aim_crops())
@@ -392,9 +387,8 @@ class TrainForm(QWidget):
         self._emit_model()
 
     def _on_loss(self, name: str) -> None:
-        # Class-weighted CE is meaningless without weights: pick median-frequency balancing.
-        if name == "wce" and self.class_weights.currentText() == "none":
-            self.class_weights.setCurrentText("median")
+        # core's rule: a loss that needs weights gets median-frequency balancing
+        self.class_weights.setCurrentText(implied_class_weights(name, self.class_weights.currentText()))
         self.changed.emit()
 
     def _emit_model(self, *_args) -> None:

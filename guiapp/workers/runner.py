@@ -6,8 +6,6 @@ that is closing blocks the UI thread in `wait()` and a queued quit would never b
 """
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 
@@ -56,14 +54,14 @@ class WorkerRunner(QObject):
 
 
 class QueueWorker(QObject):
-    """Runs `configs` in turn, one run at a time, from its own thread. Signals:
+    """Runs core's queue (core.engine.queue.RunQueue: the loop, run folders, failures, Stop) from
+    its own thread and only turns its events into Qt signals:
         run_started(int index, str run_dir)   -- before each run starts
         event(object)                          -- every core event (RunStarted, StepDone, …)
         run_ended(int index, str status, str run_dir)   status: done | cancelled | failed
-        failed(str run_dir, str message, str traceback)  -- RunFailed event or an exception
+        failed(str run_dir, str message, str traceback)  -- once per failed run
         all_done()                             -- the queue is over (finished or stopped)
-    Subclasses implement `_run_one(index, cfg)` (registering the live run with `_set_current`)
-    and `_stop_run(run)`.
+    `make_run(cfg, listeners)` builds each run (default: a core Trainer).
     """
 
     run_started = Signal(int, str)
@@ -72,43 +70,35 @@ class QueueWorker(QObject):
     failed = Signal(str, str, str)
     all_done = Signal()
 
-    def __init__(self, configs: list, runs_root):
+    def __init__(self, configs: list, runs_root, make_run=None):
         super().__init__()
-        from pathlib import Path
+        from core.engine.queue import RunQueue
 
-        self.configs = list(configs)
-        self.runs_root = Path(runs_root)
-        self._lock = threading.Lock()
-        self._current = None
-        self._stop = False
+        self.queue = RunQueue(configs, [self._forward], runs_root=runs_root, make_run=make_run)
 
-    def _set_current(self, run) -> None:
-        """Register (or clear, with None) the live run; a Stop that came first reaches it now."""
-        with self._lock:
-            self._current = run
-            stop = self._stop
-        if stop and run is not None:
-            self._stop_run(run)
+    def _forward(self, ev) -> None:
+        from core.engine.events import QueuedRunEnded, QueuedRunStarted, RunFailed
 
-    def _stop_run(self, run) -> None:
-        raise NotImplementedError
+        if isinstance(ev, QueuedRunStarted):
+            self.run_started.emit(ev.index, ev.run_dir)
+        elif isinstance(ev, QueuedRunEnded):
+            self.run_ended.emit(ev.index, ev.status, ev.run_dir)
+        else:
+            if isinstance(ev, RunFailed):
+                self.failed.emit(ev.run_dir, ev.message, ev.traceback)
+            self.event.emit(ev)
 
     def cancel(self) -> None:
         """Stop the current run (last.pt kept) and skip the rest. Thread-safe."""
-        with self._lock:
-            self._stop = True
-            run = self._current
-        if run is not None:
-            self._stop_run(run)
+        self.queue.cancel()
 
     @property
     def stopping(self) -> bool:
-        return self._stop
+        return self.queue.cancelled
 
     @Slot()
     def run(self) -> None:
-        for i, cfg in enumerate(self.configs):
-            if self._stop:
-                break
-            self._run_one(i, cfg)
-        self.all_done.emit()
+        try:
+            self.queue.run()
+        finally:
+            self.all_done.emit()

@@ -1,83 +1,44 @@
 """Training on several processes / GPUs from the GUI: torchrun in a subprocess, followed through
 the run folder, reported with the same Qt signals as the in-process TrainWorker.
 
-The worker only polls `core.engine.torchrun_run.TorchrunRun` (which starts torchrun, reads
-metrics.jsonl and summary.json, and turns them into core events) and re-emits what it gets, so
-the train view draws a torchrun run with the code that draws an in-process one. Per-step values
-stay inside the worker processes: one StepDone arrives per epoch.
+The worker runs core's queue over `core.engine.torchrun_run.TorchrunRun`s (which start torchrun,
+read metrics.jsonl and summary.json, and turn them into core events; `FollowedRun` polls one to
+its end) and re-emits what it gets, so the train view draws a torchrun run with the code that
+draws an in-process one. Per-step values stay inside the worker processes: one StepDone arrives
+per epoch.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from guiapp.workers.runner import QueueWorker, WorkerRunner
-from guiapp.workers.train_worker import unique_run_dir
 
 
 class TorchrunWorker(QueueWorker):
-    """Runs `configs` in turn, each on `nproc` processes (signals: see QueueWorker)."""
+    """Runs `configs` in turn, each on `nproc` processes (signals: see QueueWorker);
+    `run_factory(cfg, nproc)` replaces TorchrunRun (tests)."""
 
     def __init__(self, configs: list, runs_root: str | Path, nproc: int, run_factory=None,
                  poll_s: float = 0.5):
-        super().__init__(configs, runs_root)
+        super().__init__(configs, runs_root, make_run=self._make_run)
         self.nproc = int(nproc)
         self.poll_s = poll_s
         self._factory = run_factory
 
-    def _stop_run(self, run) -> None:
-        """SIGINT to torchrun: every rank stops after its step, last.pt kept (SIGKILL to the
-        whole group if it does not end in time)."""
-        run.request_stop()
-
     def kill(self) -> None:
         """End the current run's processes now (window closing and the run will not stop)."""
-        with self._lock:
-            self._stop = True
-            run = self._current
+        self.queue.cancel()
+        run = self.queue.current
         if run is not None:
             run.kill()
 
-    def _run_one(self, index: int, cfg) -> None:
-        from core.engine.events import RunFailed, RunFinished
+    def _make_run(self, cfg, listeners):
+        """SIGINT on Stop (core's queue cancels the run): every rank stops after its step,
+        last.pt kept, SIGKILL to the whole group if it does not end in time."""
+        from core.engine.torchrun_run import FollowedRun, TorchrunRun
 
-        run_dir = unique_run_dir(self.runs_root, cfg)
-        cfg = cfg.replace(out=str(run_dir), name=run_dir.name)  # the Trainer writes into `out`
-        status = "failed"
-        self.run_started.emit(index, str(run_dir))
-        run = None
-        try:
-            run = self._make_run(cfg)
-            run.start()
-            self._set_current(run)
-            while not run.done:
-                for ev in run.poll():
-                    if isinstance(ev, RunFinished):
-                        status = "cancelled" if ev.cancelled else "done"
-                    elif isinstance(ev, RunFailed):
-                        self.failed.emit(ev.run_dir, ev.message, ev.traceback)
-                    self.event.emit(ev)
-                if not run.done:
-                    time.sleep(self.poll_s)
-        except Exception as exc:  # noqa: BLE001 - e.g. torchrun could not start: one dialog
-            import traceback
-
-            status = "failed"
-            self.failed.emit(str(run_dir), str(exc) or type(exc).__name__, traceback.format_exc())
-            if run is not None:
-                run.kill()
-        finally:
-            self._set_current(None)
-            if run is not None:
-                run.cleanup()
-        self.run_ended.emit(index, status, str(run_dir))
-
-    def _make_run(self, cfg):
-        if self._factory is not None:
-            return self._factory(cfg, self.nproc)
-        from core.engine.torchrun_run import TorchrunRun
-
-        return TorchrunRun(cfg, self.nproc)
+        launch = self._factory(cfg, self.nproc) if self._factory else TorchrunRun(cfg, self.nproc)
+        return FollowedRun(launch, listeners, self.poll_s)
 
 
 class TorchrunRunner(WorkerRunner):

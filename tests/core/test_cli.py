@@ -142,7 +142,8 @@ def test_train_with_crops_and_a_held_out_sequence(synth_data, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flag, field, key, bad, error", [
-    ("--detail", "detail", ".detail_head.", ["--arch", "unet"], "detail=True does not apply to 'unet'"),
+    ("--boundary-head", "boundary_head", ".detail_head.", ["--arch", "unet"],
+     "boundary_head=True does not apply to 'unet'"),
     ("--refine", "refine", ".head.refine.", ["--arch", "ddrnet23-slim", "--no-skip"], "needs skip"),
     ("--strip", "strip", ".strip.gate.", ["--arch", "unet"], "strip=True does not apply to 'unet'"),
 ])

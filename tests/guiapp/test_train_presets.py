@@ -32,12 +32,12 @@ def test_single_run_preset_loads_into_the_form(view, errors):
     f = view.form
     assert f.arch.currentText() == "ddrnet23-slim" == values["arch"]
     assert f.augment.currentText() == "strong" == values["augment"]
-    assert f.skip.isEnabled() and f.skip.isChecked() == values["skip"]  # DDRNet's 1/4 skip
-    assert f.detail.isEnabled() and f.detail.isChecked() == values["detail"]  # boundary head
+    assert f.quarter_skip.isEnabled() and f.quarter_skip.isChecked() == values["quarter_skip"]  # DDRNet's 1/4 skip
+    assert f.boundary_head.isEnabled() and f.boundary_head.isChecked() == values["boundary_head"]
     assert f.time_budget.value() == values["time_budget"]
     cfg = view.build_config()
     for key in ("weight_decay", "warmup_epochs", "seed", "name", "loss", "optimizer", "schedule",
-                "epochs", "batch_size", "skip", "detail", "time_budget"):
+                "epochs", "batch_size", "quarter_skip", "boundary_head", "time_budget"):
         want = values[key]
         assert getattr(cfg, key) == (pytest.approx(want) if isinstance(want, float) else want), key
     assert cfg.image_size == tuple(values["image_size"]) and cfg.lr == pytest.approx(values["lr"])

@@ -105,16 +105,16 @@ def test_time_budget_box_and_a_plan_that_shortens_the_run(view):
 def test_boundary_head_box_applies_to_ddrnet_only(view):
     f = view.form
     f.arch.setCurrentText("ddrnet23-slim")
-    assert f.detail.isEnabled() and view.build_config().detail is False
-    f.detail.setChecked(True)
+    assert f.boundary_head.isEnabled() and view.build_config().detail is False
+    f.boundary_head.setChecked(True)
     cfg = view.build_config()
     assert cfg.detail is True and f.model_key()[6] is True  # a new key: the params change
     f.set_config(cfg.replace(detail=False))
-    assert not f.detail.isChecked()
-    f.detail.setChecked(True)
+    assert not f.boundary_head.isChecked()
+    f.boundary_head.setChecked(True)
     f.arch.setCurrentText("unet")  # n/a there: greyed, unticked, and the config says False
-    assert not f.detail.isEnabled() and not f.detail.isChecked()
-    assert view.build_config().detail is False and "does not apply" in f.detail.statusTip()
+    assert not f.boundary_head.isEnabled() and not f.boundary_head.isChecked()
+    assert view.build_config().detail is False and "does not apply" in f.boundary_head.statusTip()
 
 
 def _ddrnet_at_360x480(view):
@@ -123,7 +123,7 @@ def _ddrnet_at_360x480(view):
     f.arch.setCurrentText("ddrnet23-slim")
     f.height.setValue(360)
     f.width.setValue(480)
-    f.skip.setChecked(True)
+    f.quarter_skip.setChecked(True)
     view.show()
     return f
 
@@ -138,10 +138,10 @@ def test_deeper_skip_box_needs_ddrnet_and_its_skip(qtbot, view):
     assert MODEL_KEYS == ("arch", "encoder", *OPTIONS, "image_size")  # every model option counts
     # the cost label follows: +1.59 GFLOPs at 360x480 (two 64->64 3x3 convs at 90x120)
     qtbot.waitUntil(lambda: "8.11 GFLOPs" in f.cost_label.text(), timeout=20000)
-    f.skip.setChecked(False)  # no skip path to deepen: greyed, and the config says False
+    f.quarter_skip.setChecked(False)  # no skip path to deepen: greyed, and the config says False
     assert not f.refine.isEnabled() and view.build_config().refine is False
     f.set_config(cfg)  # a loaded config with skip + refine ticks both again
-    assert f.skip.isChecked() and f.refine.isEnabled() and f.refine.isChecked()
+    assert f.quarter_skip.isChecked() and f.refine.isEnabled() and f.refine.isChecked()
     f.arch.setCurrentText("unet")  # n/a there
     assert not f.refine.isEnabled() and view.build_config().refine is False
     assert "does not apply" in f.refine.statusTip()

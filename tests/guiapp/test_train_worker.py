@@ -8,7 +8,8 @@ import pytest
 
 from core.config import TrainConfig
 from core.engine.events import EpochDone, RunFailed, RunFinished, RunStarted, StepDone
-from guiapp.workers.train_worker import TrainRunner, run_name, unique_run_dir
+from core.run_names import run_name, unique_run_dir
+from guiapp.workers.train_worker import TrainRunner
 
 
 class FakeTrainer:

@@ -64,8 +64,8 @@ def test_version_1_ddrnet_checkpoint_rebuilds_without_skip(tmp_path):
     from core.engine.setup import build_model
     from core.models import create_model
 
-    cfg = TrainConfig(arch="ddrnet23-slim").to_dict()
-    assert cfg["skip"] is True
+    cfg = {**TrainConfig(arch="ddrnet23-slim").to_dict(), "skip": True}  # version 1 kept options flat
+    cfg.pop("model_options", None)
     old = tmp_path / "v1.pt"
     weights = create_model("ddrnet23-slim", 3, skip=False).state_dict()
     torch.save({"format": "roadseg-checkpoint", "version": 1, "config": cfg, "model": weights}, old)

@@ -18,7 +18,7 @@ ARCH = "ddrnet23-slim"
 def test_registered_with_its_options():
     assert ARCH in list_models()
     info = model_info(ARCH)
-    assert info.options == {"dropout", "norm", "skip", "detail", "refine", "strip"}
+    assert info.options == {"dropout", "norm", "quarter_skip", "boundary_head", "refine", "strip"}
     assert info.norms == ("batch", "group")
     model = create_model(ARCH, 11)
     assert model.aux_weights == (0.4,)
@@ -93,10 +93,10 @@ def test_backbone_weights_load_from_a_file(tmp_path):
 
 
 def test_skip_off_is_the_papers_head():
-    off = create_model(ARCH, 11, skip=False)
+    off = create_model(ARCH, 11, quarter_skip=False)
     assert isinstance(off.net.head, SegHead)
     assert not any(k.startswith("net.head.low") for k in off.state_dict())
-    on = create_model(ARCH, 11, skip=True)
+    on = create_model(ARCH, 11, quarter_skip=True)
     assert isinstance(on.net.head, DetailFusion)
     # hand count: + 1x1 32->64 and its BN (2048 + 128), + BN 64 and 3x3 64->32 (128 + 18432),
     # BN 32 instead of BN 64 (64 - 128), classifier 32->11 instead of 64->11 (-32 * 11)
@@ -110,13 +110,13 @@ def test_skip_flops_are_the_quarter_resolution_convs():
                  + 64 * 32 * 9 * quarter    # 3x3 fuse conv at 1/4
                  + 32 * c * quarter         # classifier at 1/4 ...
                  - 64 * c * eighth)         # ... instead of at 1/8
-    on, off = create_model(ARCH, c, skip=True), create_model(ARCH, c, skip=False)
+    on, off = create_model(ARCH, c, quarter_skip=True), create_model(ARCH, c, quarter_skip=False)
     assert count_gflops(on, (h, w)) - count_gflops(off, (h, w)) == pytest.approx(extra / 1e9)
 
 
 def test_skip_output_depends_on_the_quarter_resolution_features():
     torch.manual_seed(0)
-    model = create_model(ARCH, 3, skip=True).train()
+    model = create_model(ARCH, 3, quarter_skip=True).train()
     x = torch.randn(2, 3, 64, 96)
     main, aux = model(x)
     AuxLoss(create_loss("ce", 3), model.aux_weights)((main, aux),
@@ -131,7 +131,7 @@ def test_skip_output_depends_on_the_quarter_resolution_features():
 
 def test_detail_head_trains_the_stem_and_is_gone_at_inference():
     torch.manual_seed(0)
-    model = create_model(ARCH, 3, skip=True, detail=True).train()
+    model = create_model(ARCH, 3, quarter_skip=True, boundary_head=True).train()
     assert isinstance(model.net.detail_head, DetailHead) and model.boundary_weight == 1.0
     assert create_model(ARCH, 3).boundary_weight == 0.0
     x = torch.randn(2, 3, 70, 90)  # padded to 72x96, every output cropped back
@@ -155,7 +155,7 @@ def test_detail_head_trains_the_stem_and_is_gone_at_inference():
 
 
 def test_detail_head_costs_no_inference_flops_and_few_params():
-    on, off = create_model(ARCH, 11, detail=True), create_model(ARCH, 11)
+    on, off = create_model(ARCH, 11, boundary_head=True), create_model(ARCH, 11)
     assert count_gflops(on, (64, 96)) == count_gflops(off, (64, 96))
     # conv3x3 32->32 (9216) + BN 32 (64) + 1x1 32->1 with bias (33)
     assert count_params(on) - count_params(off) == 9216 + 64 + 33
@@ -236,6 +236,6 @@ def test_strip_pooling_trains_inside_ddrnet():
 
 def test_refine_needs_the_skip_path():
     with pytest.raises(ModelError, match="needs skip"):
-        create_model(ARCH, 11, skip=False, refine=True)
+        create_model(ARCH, 11, quarter_skip=False, refine=True)
     with pytest.raises(ModelError, match="does not apply"):
         create_model("unet", 11, refine=True)
