@@ -1,9 +1,9 @@
 """The main window: five tabs in workflow order (Dataset | Train | Experiments | Evaluate | Label),
 a File menu, keyboard shortcuts, and QSettings for geometry and last folders.
 
-Views are built from one table. The experiments/evaluate/label views are written by other people
-in parallel, so they are imported in one place (`_build_view`) and a missing or broken one
-becomes a placeholder tab that says why, instead of taking the whole window down.
+Views are built from one table and imported in one place (`_build_view`): a view that fails to
+import or build (a missing optional dependency, a bug in one view) becomes a placeholder tab that
+says why, instead of taking the whole window down.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget, QWidget)
 
+from guiapp.app_icon import app_icon
 from guiapp.widgets.error_dialog import show_error
 
 # (tab title, module, class) in workflow order; Ctrl+1..5 follow this order.
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = state
         self.setWindowTitle("roadseg — road-scene segmentation workbench")
+        self.setWindowIcon(app_icon())
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.views: dict[str, QWidget] = {}
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
         state.dataset_changed.connect(self._show_dataset)
         state.runs_root_changed.connect(self._show_runs_root)
         state.run_finished.connect(lambda d: self.statusBar().showMessage(f"Run finished: {d}", 8000))
+        if hasattr(self.views.get("Evaluate"), "label_errors_requested"):
+            self.views["Evaluate"].label_errors_requested.connect(self.find_label_errors)
         self._show_dataset(state.source)
         self._show_runs_root(str(state.runs_root))
         self._restore_geometry()
@@ -87,6 +91,11 @@ class MainWindow(QMainWindow):
                      tip="The built-in synthetic road scenes")
         self._action(file_menu, "Open &Runs Folder…", self.choose_runs_root, "Ctrl+Shift+O",
                      "Where training runs are written and read")
+        from guiapp.widgets.label_io_dialog import open_label_io
+        self._action(file_menu, "&Import Labels…", lambda: open_label_io(self, "import"),
+                     tip="labelme, COCO or VOC / CVAT labels into a new folder dataset")
+        self._action(file_menu, "&Export Labels…", lambda: open_label_io(self, "export"),
+                     tip="The open dataset's labels as VOC / CVAT, COCO or Cityscapes")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
         view_menu = self.menuBar().addMenu("&View")
@@ -134,6 +143,16 @@ class MainWindow(QMainWindow):
             show_error(self, "Demo dataset", str(exc), traceback.format_exc())
             return False
         return path is not None and self.open_dataset(path)
+
+    def find_label_errors(self, checkpoint: str, source, split: str) -> None:
+        """Evaluate's "Find likely label errors": the Label tab on that data, model and split."""
+        label = self.views.get("Label")
+        if not hasattr(label, "find_label_errors"):
+            return
+        if source is not self.state.source:
+            self.state.set_source(source)
+        self.tabs.setCurrentWidget(label)
+        label.find_label_errors(checkpoint, split)
 
     def choose_runs_root(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open runs folder", str(self.state.runs_root))

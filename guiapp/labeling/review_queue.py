@@ -14,7 +14,10 @@ MODE_TITLES = {"file": "File order", "uncertainty": "Most uncertain first",
                "error": "Largest error first"}
 SCORE_TITLES = {"file": ("Score", ""),
                 "uncertainty": ("Entropy", "Mean per-pixel softmax entropy of the model (nats)"),
-                "error": ("Error", "1 − mIoU of the model's prediction against the current labels")}
+                "error": ("Error", "1 − mIoU of the model's prediction against the current labels"),
+                "issues": ("Suspect", "Pixels of regions whose label the model doubts, each weighted by "
+                                      "how rarely it says that class there on the split (−log P), "
+                                      "per labelled pixel (core.labeling.label_issues)")}
 
 
 class ReviewPanel(QWidget):

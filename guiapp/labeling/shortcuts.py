@@ -36,6 +36,8 @@ def key_map(view) -> list[tuple[str, Callable, str]]:
         ("M", view.tool_bar.show_mask.toggle, "show/hide mask"),
         ("Shift+M", view.tool_bar.show_pred.toggle, "show/hide prediction"),
         ("Home", view.canvas.fit, "fit image"),
+        ("A", view.issue_overlay.accept, "accept the model's class for the suspect region"),
+        ("R", view.issue_overlay.mark_reviewed, "mark the suspect region reviewed (keep its labels)"),
     ]
     for i, key in enumerate(KEYS):
         table.append((key, lambda i=i: ed.set_class(i), f"class {i}"))

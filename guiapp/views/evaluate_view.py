@@ -10,27 +10,30 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
 from guiapp.widgets.class_iou_bars import MIOU_HELP, ClassIoUBars
 from guiapp.widgets.confusion_heatmap import ConfusionHeatmap
+from guiapp.widgets.empty_state import EmptyState
 from guiapp.widgets.error_dialog import show_error
 from guiapp.widgets.prediction_browser import PredictionBrowser
 from guiapp.workers.eval_worker import EvalRunner
 
 CURRENT, RUN_DATA = "current", "run"
+NO_RUNS = ("No trained runs in {root} yet — train one in the Train tab (or open another runs "
+           "folder: File ▸ Open Runs Folder…), then evaluate it here.")
+NO_EVALUATION = ("Nothing evaluated yet — choose a run, the data and a split above and press "
+                 "Evaluate (Ctrl+E) to see per-class IoU, the confusion matrix and the worst images.")
 
 
 def checkpoint_of(run_dir: str | Path) -> Path | None:
-    """best.pt, else last.pt, else None."""
-    for name in ("best.pt", "last.pt"):
-        p = Path(run_dir) / name
-        if p.is_file():
-            return p
-    return None
+    """core's rule: best.pt, else last.pt, else None."""
+    from core.runs import checkpoint_for
+
+    return checkpoint_for(run_dir)
 
 
 def worst_images(result, gt: int, pred: int) -> list[tuple[str, int, float]]:
@@ -47,7 +50,10 @@ def worst_images(result, gt: int, pred: int) -> list[tuple[str, int, float]]:
 
 
 class EvaluateView(QWidget):
-    """Top: run, dataset, split, Evaluate/Cancel, progress. Left: scores. Right: browser."""
+    """Top: run, dataset, split, Evaluate/Cancel, progress. Left: scores. Right: browser.
+    Signal label_errors_requested(checkpoint, source, split): "Find likely label errors"."""
+
+    label_errors_requested = Signal(str, object, str)
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
@@ -87,6 +93,10 @@ class EvaluateView(QWidget):
         self.cancel_btn.setObjectName("danger")
         self.cancel_btn.setEnabled(False)
         self.cancel_btn.clicked.connect(self.runner.cancel)
+        self.issues_btn = QPushButton("Find likely label errors")
+        self.issues_btn.setToolTip("Open the Label tab with this run's model, the split ordered by "
+                                   "likely label errors (suspect regions outlined)")
+        self.issues_btn.clicked.connect(self.find_label_errors)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m images")
         self.progress.setMaximumWidth(220)
@@ -98,7 +108,7 @@ class EvaluateView(QWidget):
                         ("Split", self.split_combo)):
             bar.addWidget(QLabel(text))
             bar.addWidget(w)
-        for w in (self.eval_btn, self.cancel_btn, self.progress):
+        for w in (self.eval_btn, self.cancel_btn, self.issues_btn, self.progress):
             bar.addWidget(w)
         bar.addWidget(self.summary, 1)
 
@@ -126,9 +136,10 @@ class EvaluateView(QWidget):
         split.addWidget(left)
         split.addWidget(self.browser)
         split.setSizes([430, 900])
+        self.results_box = EmptyState(split, NO_EVALUATION)  # no axes before there are scores
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.results_box, 1)
 
     # --- choices ---------------------------------------------------------------------------
     def refresh_runs(self) -> None:
@@ -152,6 +163,9 @@ class EvaluateView(QWidget):
         i = self.run_combo.findData(keep)
         self.run_combo.setCurrentIndex(i if i >= 0 else self.run_combo.count() - 1)
         self.run_combo.blockSignals(False)
+        if self.result is None:
+            self.results_box.show_empty(NO_EVALUATION if self.run_combo.count()
+                                        else NO_RUNS.format(root=root))
         self._refresh_datasets()
 
     def _run_config(self) -> dict:
@@ -206,17 +220,26 @@ class EvaluateView(QWidget):
                                  and not self.runner.is_running())
 
     # --- evaluation ------------------------------------------------------------------------
-    def start(self) -> bool:
+    def _chosen(self):
+        """(run folder, its checkpoint, dataset, split) as picked, or None (an error is shown
+        when the dataset cannot be opened)."""
         run = self.run_combo.currentData()
         ckpt = checkpoint_of(run) if run else None
         try:
             src = self.chosen_source()
         except Exception as exc:  # noqa: BLE001
             show_error(self, "Cannot open dataset", str(exc))
-            return False
+            return None
         split = self.split_combo.currentText()
-        if ckpt is None or src is None or not split or self.runner.is_running():
+        if ckpt is None or src is None or not split:
+            return None
+        return run, ckpt, src, split
+
+    def start(self) -> bool:
+        chosen = self._chosen()
+        if chosen is None or self.runner.is_running():
             return False
+        run, ckpt, src, split = chosen
         self.run_dir, self._pending = run, (src, split)
         self.progress.setRange(0, 0)
         self.summary.setText(f"evaluating {Path(run).name} on {split}…")
@@ -230,6 +253,14 @@ class EvaluateView(QWidget):
             w.cancelled.connect(lambda: self.summary.setText("evaluation cancelled"))
 
         self.runner.start(ckpt, src, split, connect)
+        return True
+
+    def find_label_errors(self) -> bool:
+        chosen = self._chosen()
+        if chosen is None:
+            return False
+        _, ckpt, src, split = chosen
+        self.label_errors_requested.emit(str(ckpt), src, split)
         return True
 
     def _progress(self, done: int, total: int) -> None:
@@ -261,6 +292,7 @@ class EvaluateView(QWidget):
                              f"{len(result.names)} images")
         self.bars.set_scores(list(result.class_names), list(s.iou), schema.colors, s.miou)
         self.heatmap.set_matrix(result.matrix, list(result.class_names))
+        self.results_box.show_content()
         self.confusion_list.clear()
         mats = result.per_image_matrices
         present = (mats.sum(axis=2) > 0) if mats is not None else \

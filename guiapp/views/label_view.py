@@ -21,10 +21,11 @@ from guiapp.labeling import shortcuts
 from guiapp.labeling.canvas import LabelCanvas
 from guiapp.labeling.editor import LabelEditor
 from guiapp.labeling.image_list import EDITED, UNSAVED, ImageList
+from guiapp.labeling.issue_review import IssueOverlay, IssueReviewPanel
 from guiapp.labeling.model_picker import ModelPicker
 from guiapp.labeling.model_runner import ModelRunner
 from guiapp.labeling.palette import ClassPalette
-from guiapp.labeling.review_queue import SCORE_TITLES, ReviewPanel
+from guiapp.labeling.review_queue import SCORE_TITLES
 from guiapp.labeling.tool_bar import LabelToolBar
 from guiapp.widgets.error_dialog import show_error
 
@@ -50,7 +51,7 @@ class LabelView(QWidget):
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.split_combo = QComboBox()
-        self.review = ReviewPanel(self.runner)
+        self.review = IssueReviewPanel(self.runner)  # a ReviewPanel plus "likely label errors"
         self.image_list = ImageList()
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -64,6 +65,7 @@ class LabelView(QWidget):
 
         self.canvas = LabelCanvas(self.editor)
         self.tool_bar = LabelToolBar(self.editor, self.canvas)
+        self.issue_overlay = IssueOverlay(self.canvas, self.editor, self.review, self)
         self.status = QLabel(" ")
         self.note = QLabel("")  # messages that must not be overwritten by the hover readout
         self.note.setStyleSheet("color: #9a5b00;")
@@ -303,6 +305,13 @@ class LabelView(QWidget):
             self.editor.prelabel()
         else:
             self.predict(then=self.editor.prelabel)
+
+    def find_label_errors(self, checkpoint: str, split: str) -> None:
+        """Use `checkpoint` on `split`, ordered by likely label errors (scored in the background)."""
+        if self.split_combo.findText(split) >= 0:
+            self.split_combo.setCurrentText(split)
+        self.picker.set_path(checkpoint)
+        self.review.show_issues()
 
     # --- actions and feedback ------------------------------------------------------------------
     def save(self) -> bool:

@@ -1,0 +1,249 @@
+"""How well `roadseg label-issues` finds labels known to be wrong.
+
+Copies a split's masks (in memory: nothing is written into the dataset or the repo), corrupts a
+share of the images with one known corruption each, scores the split with a model that did not
+train on it, and prints per corruption type the image-ranking average precision (corrupted
+images of that type against the untouched ones) and the pixel precision / recall of the suspect
+regions against the pixels the corruption changed. Every rule / image-score pair is measured
+from one set of predictions (cached on disk as float16 in a temporary folder).
+
+    python -m benchmarks.bench_label_issues --checkpoint RUN/best.pt --data DIR --split val
+    python -m benchmarks.bench_label_issues --oracle --data SYNTH --split val   # a perfect model
+
+Corruptions (each needs something to corrupt; images are drawn at random among those that have it):
+  erase-void       an object (Car/Pedestrian/Bicyclist/SignSymbol component >= 300 px) -> void
+  erase-neighbour  such an object -> the classes around it (nearest labelled pixel)
+  car-to-road      the largest car -> Road
+  boundary-shift   the boundary of the class with the longest border pushed out by 5 px
+  drop-poles       every Pole pixel -> the classes around it
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks._common import machine, table
+from core.classes import IGNORE_INDEX
+from core.data.source import open_dataset
+from core.evaluate import Predictor
+from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues
+
+TYPES = ("erase-void", "erase-neighbour", "car-to-road", "boundary-shift", "drop-poles")
+OBJECTS = ("Car", "Pedestrian", "Bicyclist", "SignSymbol")
+OBJECT_MIN = 300
+SHIFT_PX = 5
+
+
+def _nearest_fill(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Give `region`'s pixels the class of the nearest labelled pixel outside it."""
+    out = mask.copy()
+    source = ~region & (mask != IGNORE_INDEX)
+    if not source.any():
+        return out
+    # every source pixel gets its own label; other pixels get the label of the nearest one
+    _, near = cv2.distanceTransformWithLabels((~source).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    lut = np.zeros(int(near.max()) + 1, np.uint8)
+    lut[near[source]] = mask[source]
+    out[region] = lut[near[region]]
+    return out
+
+
+def _objects(mask, ids):
+    """Connected components (>= OBJECT_MIN px) of the object classes: list of bool masks."""
+    found = []
+    for c in ids:
+        n, cc, stats, _ = cv2.connectedComponentsWithStats((mask == c).astype(np.uint8), connectivity=8)
+        for k in range(1, n):
+            if stats[k, cv2.CC_STAT_AREA] >= OBJECT_MIN:
+                found.append((int(stats[k, cv2.CC_STAT_AREA]), cc == k))
+    return [m for _, m in sorted(found, key=lambda t: -t[0])]
+
+
+def corrupt(kind: str, mask: np.ndarray, names: list[str], rng) -> np.ndarray | None:
+    """The corrupted copy, or None when the image has nothing this corruption needs."""
+    cid = {n: i for i, n in enumerate(names)}
+    if kind in ("erase-void", "erase-neighbour"):
+        objs = _objects(mask, [cid[n] for n in OBJECTS if n in cid])
+        if not objs:
+            return None
+        obj = objs[int(rng.integers(len(objs)))]
+        if kind == "erase-void":
+            out = mask.copy()
+            out[obj] = IGNORE_INDEX
+            return out
+        return _nearest_fill(mask, obj)
+    if kind == "car-to-road":
+        objs = _objects(mask, [cid["Car"]])
+        if not objs:
+            return None
+        out = mask.copy()
+        out[objs[0]] = cid["Road"]
+        return out
+    if kind == "boundary-shift":
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SHIFT_PX + 1, 2 * SHIFT_PX + 1))
+        best, best_len = None, 0
+        for c in np.unique(mask):
+            if c == IGNORE_INDEX:
+                continue
+            m = (mask == c).astype(np.uint8)
+            grown = cv2.dilate(m, kernel).astype(bool) & (mask != c) & (mask != IGNORE_INDEX)
+            if grown.sum() > best_len:
+                best, best_len = (c, grown), int(grown.sum())
+        if best is None:
+            return None
+        out = mask.copy()
+        out[best[1]] = best[0]
+        return out
+    if kind == "drop-poles":
+        poles = mask == cid["Pole"]
+        if poles.sum() < 50:
+            return None
+        return _nearest_fill(mask, poles)
+    raise ValueError(kind)
+
+
+def average_precision(scores: dict[str, float], positives: set[str], negatives: set[str]) -> float:
+    """AP of ranking positives above negatives (highest score first; ties broken pessimistically)."""
+    pool = [(scores[n], n in positives) for n in positives | negatives]
+    pool.sort(key=lambda t: (-t[0], t[1]))  # among equal scores the negatives come first
+    hits, total = 0, 0.0
+    for rank, (_, pos) in enumerate(pool, 1):
+        if pos:
+            hits += 1
+            total += hits / rank
+    return total / max(1, len(positives))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", help="the model (not needed with --oracle)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="instead of a model, probabilities that are 0.9 on the true (uncorrupted) "
+                         "class: how well the scoring ranks when the model is right")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--share", type=float, default=0.3, help="share of images corrupted")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--margin", type=float, default=0.5)
+    ap.add_argument("--min-pixels", type=int, default=20)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--cleanlab", action="store_true",
+                    help="also time cleanlab's segmentation scoring on the same probabilities")
+    args = ap.parse_args()
+    import torch
+    torch.set_num_threads(1)
+
+    source = open_dataset(args.data)
+    names = list(source.schema.names)
+    samples = source.samples(args.split)
+    rng = np.random.default_rng(args.seed)
+    clean = {s.name: source.read_mask(s) for s in samples}
+    order = [samples[i].name for i in rng.permutation(len(samples))]
+    per_type = max(1, round(args.share * len(samples) / len(TYPES)))
+    labels, kind_of = dict(clean), {}
+    for kind in TYPES:
+        taken = 0
+        for name in order:
+            if taken == per_type:
+                break
+            if name in kind_of:
+                continue
+            out = corrupt(kind, clean[name], names, rng)
+            if out is not None and (out != clean[name]).any():
+                labels[name], kind_of[name] = out, kind
+                taken += 1
+    untouched = {n for n in clean if n not in kind_of}
+
+    if not args.oracle and not args.checkpoint:
+        ap.error("give --checkpoint (or --oracle)")
+    predictor = None if args.oracle else Predictor.from_checkpoint(args.checkpoint, device=args.device)
+    tmp = tempfile.TemporaryDirectory(prefix="bench-label-issues-")
+    t0 = time.perf_counter()
+    for s in samples:
+        if predictor is None:
+            truth = clean[s.name]
+            probs = np.full((len(names), *truth.shape), 0.1 / (len(names) - 1), np.float32)
+            np.put_along_axis(probs, np.where(truth == IGNORE_INDEX, 0, truth)[None].astype(np.intp),
+                              0.9, axis=0)
+        else:
+            probs = predictor.predict(source.read_image(s), with_probs=True).probs
+        np.save(Path(tmp.name) / f"{s.name}.npy", probs.astype(np.float16))
+    t_predict = time.perf_counter() - t0
+
+    def probs_for(s):
+        return np.load(Path(tmp.name) / f"{s.name}.npy").astype(np.float32)
+
+    print(f"# label-issues benchmark: {args.split} of {args.data}, {len(samples)} images, "
+          f"{len(kind_of)} corrupted ({per_type} per type), seed {args.seed}")
+    print(f"model {'oracle (0.9 on the true class)' if args.oracle else args.checkpoint}; prediction {t_predict:.1f} s; machine: {machine()}")
+    rows, timings = [], {}
+    for rule in ("threshold", "margin"):
+        opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels)
+        t0 = time.perf_counter()
+        report = score_label_issues(samples, probs_for, lambda s: labels[s.name], len(names), opts)
+        timings[rule] = time.perf_counter() - t0
+        by_name = report.by_name()
+        # pixel precision / recall of the suspect regions against the changed pixels
+        tp = fp = 0
+        recall = {}
+        for n in clean:
+            sus = np.zeros(clean[n].shape, bool)
+            for r in by_name[n].regions:
+                x0, y0, x1, y1 = r.bbox
+                sus[y0:y1, x0:x1] |= r.stencil
+            changed = (labels[n] != clean[n]) & (labels[n] != IGNORE_INDEX)
+            tp += int((sus & changed).sum())
+            fp += int((sus & ~changed).sum())
+            if n in kind_of:
+                a, b = recall.get(kind_of[n], (0, 0))
+                recall[kind_of[n]] = (a + int((sus & changed).sum()), b + int(changed.sum()))
+        for method in IMAGE_SCORES:
+            scores = {it.name: it.score(method) for it in report.images}
+            row = [rule, method]
+            for kind in TYPES:
+                pos = {n for n, k in kind_of.items() if k == kind}
+                row.append(f"{average_precision(scores, pos, untouched):.3f}" if pos else "-")
+            row.append(f"{average_precision(scores, set(kind_of), untouched):.3f}")
+            row.append(f"{tp / max(1, tp + fp):.3f}")
+            row.append(" ".join(f"{k}:{a / b:.2f}" for k, (a, b) in sorted(recall.items()) if b))
+            rows.append(row)
+    print(table(["rule", "image score", *[f"AP {t}" for t in TYPES], "AP all", "pixel prec",
+                 "pixel recall by type"], rows))
+    print("AP: corrupted images of the type vs the untouched ones, ranked by the image score. "
+          "Pixel precision: suspect-region pixels that the corruption changed, over all images "
+          "(the untouched labels' own mistakes and the model's count as false). erase-void "
+          "leaves void, which is never scored: its pixel recall is 0 by design.")
+    print("scoring time per pass (predictions cached, all image scores at once): "
+          + ", ".join(f"{r} {t:.1f} s" for r, t in timings.items()))
+    if args.cleanlab:
+        from cleanlab.segmentation.filter import find_label_issues
+        from cleanlab.segmentation.rank import get_label_quality_scores
+
+        t0 = time.perf_counter()
+        probs = np.stack([probs_for(s) for s in samples])
+        lab = np.stack([np.where(labels[s.name] == IGNORE_INDEX, probs_for(s).argmax(0), labels[s.name])
+                        for s in samples]).astype(np.int64)  # cleanlab has no void: the model's class
+        t_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        get_label_quality_scores(lab, probs, verbose=False)
+        t_soft = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        find_label_issues(lab, probs, n_jobs=1, verbose=False)
+        t_cl = time.perf_counter() - t0
+        print(f"cleanlab on the same split: needs the N x C x H x W array in memory "
+              f"({probs.nbytes / 2**20:.0f} MiB float32; stacked in {t_load:.1f} s); softmin scores "
+              f"{t_soft:.1f} s, find_label_issues (confident learning) {t_cl:.1f} s; "
+              f"these functions: {timings['threshold']:.1f} s for both, image by image")
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""The "likely label errors" order of the Label view, and the outline of suspect regions on the
+canvas with the keys that act on them (accept the model's class, or mark reviewed).
+
+The scoring is core.labeling.label_issues, run in the review panel's background worker with its
+progress bar and Stop; regions a person marked reviewed are kept in the dataset's sidecar
+(core.labeling.reviewed_issues) and left out of the next scoring.
+"""
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+
+from core.errors import RoadsegError
+from core.evaluate import Prediction
+from core.labeling.label_issues import (IssueOptions, accept_region, region_at, score_label_issues,
+                                        trained_on)
+from core.labeling.reviewed_issues import ReviewedIssues
+from guiapp.labeling.outline_items import OutlinePathItem
+from guiapp.labeling.review_queue import ReviewPanel
+
+ISSUES = "issues"
+
+
+class IssueReviewPanel(ReviewPanel):
+    """ReviewPanel plus the "likely label errors" order. Signal issues_changed() when the
+    report, or a region in it, changes."""
+
+    issues_changed = Signal()
+
+    def __init__(self, runner, parent=None):
+        super().__init__(runner, parent)
+        self.report = None  # core IssueReport of the last finished scoring
+        self._report_model = None  # the checkpoint that scored it
+        self.reviewed: ReviewedIssues | None = None
+        self.options = IssueOptions()
+        self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
+        self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors: pixels whose label the model "
+                             "doubts, weighted by how rarely it says that class there (suspect "
+                             "regions are outlined; A accepts the model's class, R marks a region "
+                             "reviewed).")
+
+    # --- state ---------------------------------------------------------------------------------
+    def set_samples(self, source, samples) -> None:
+        self.report = None
+        self.reviewed = None
+        if source is not None:
+            try:
+                self.reviewed = ReviewedIssues.for_dataset(source.root)
+            except RoadsegError as e:
+                self.message.emit(str(e))
+        super().set_samples(source, samples)
+        self.issues_changed.emit()
+
+    def regions(self, name: str | None) -> list:
+        if self.report is None or name is None:
+            return []
+        item = self.report.by_name().get(name)
+        return [] if item is None else item.regions
+
+    def show_issues(self) -> None:
+        """Switch to the likely-label-errors order (scoring the split if not done yet)."""
+        if self.mode_key == ISSUES:
+            self._mode_changed()
+        else:
+            self.mode.setCurrentIndex(self.mode.findData(ISSUES))
+
+    def drop_region(self, name: str, region) -> None:
+        for item in (self.report.images if self.report is not None else []):
+            if item.name == name:
+                item.regions = [r for r in item.regions if r is not region]
+        self.issues_changed.emit()
+
+    def mark_reviewed(self, name: str, region) -> bool:
+        """Remember the region in the sidecar (saved at once) and hide it."""
+        if self.reviewed is None:
+            self.message.emit("The reviewed-regions file of this dataset could not be read; "
+                              "nothing is marked")
+            return False
+        self.reviewed.mark(name, region)
+        try:
+            self.reviewed.save()
+        except OSError as e:
+            self.message.emit(f"{self.reviewed.path}: cannot write ({e.strerror or e})")
+            return False
+        self.drop_region(name, region)
+        return True
+
+    # --- ReviewPanel hooks ---------------------------------------------------------------------
+    def _mode_changed(self) -> None:
+        if self.mode_key != ISSUES:
+            super()._mode_changed()
+        elif self.report is not None and self._report_model == self.runner.checkpoint:
+            self._publish()
+        else:
+            self.rank()
+
+    def _publish(self) -> None:
+        if self.mode_key != ISSUES:
+            super()._publish()
+            return
+        if self.report is None:
+            return
+        order = self.report.order()
+        ranked = set(order)
+        order += [n for n in self._names if n not in ranked]
+        method = self.report.options.method
+        self.order_changed.emit(order, {it.name: it.score(method) for it in self.report.images})
+
+    def rank(self) -> None:
+        if self.mode_key != ISSUES:
+            super().rank()
+            return
+        if self._source is None or not self._samples or self._running:
+            return
+        if not self.runner.has_model:
+            self.message.emit("Choose a model (run or checkpoint) to look for label errors with it")
+            return
+        source, samples, runner, options = self._source, list(self._samples), self.runner, self.options
+        overrides = dict(self._current_masks() if self._current_masks else {})
+        reviewed = self.reviewed
+        self._stop = stop = threading.Event()
+
+        def read_mask(sample):
+            m = overrides.get(sample.name)
+            return m if m is not None else source.read_mask(sample)
+
+        def work(progress, cancelled):
+            predictor = runner.predictor(source.schema)
+            seen = trained_on(predictor.config, samples[0].split)
+
+            def probs_for(sample):
+                p = predictor.predict(source.read_image(sample), with_probs=True)
+                runner.remember(sample.name, Prediction(p.mask, p.entropy))
+                return p.probs
+
+            return score_label_issues(samples, probs_for, read_mask, source.schema.num_classes, options,
+                                      in_sample=seen, model_name=lambda _s: str(runner.checkpoint),
+                                      reviewed=None if reviewed is None else reviewed.get,
+                                      progress=progress, cancelled=lambda: stop.is_set() or cancelled())
+
+        self._running = True
+        self.rank_button.setText("Stop")
+        self.progress.setRange(0, len(samples))
+        self.progress.setValue(0)
+        self.progress.setFormat("Looking for label errors %v / %m")
+        self.progress.setVisible(True)
+        generation = self._generation
+
+        model = runner.checkpoint
+
+        def done(report):
+            self._finish()
+            if generation != self._generation:
+                return
+            self._report_model = model
+            self.show_report(report)
+
+        runner.run(work, done, "Looking for label errors…", self._on_progress, self._failed)
+
+    def show_report(self, report) -> None:
+        """Take a finished core IssueReport as the likely-label-errors order."""
+        if report.cancelled:  # thresholds of a part of the split: not worth showing
+            self.message.emit("Stopped: label errors need the whole split scored")
+            return
+        self.report = report
+        if self.mode_key != ISSUES:
+            self.mode.blockSignals(True)
+            self.mode.setCurrentIndex(self.mode.findData(ISSUES))
+            self.mode.blockSignals(False)
+        self._publish()
+        n_regions = sum(len(it.regions) for it in report.images)
+        n_in = sum(it.in_sample for it in report.images)
+        note = f"{n_regions} suspect regions in {len(report.images)} images"
+        if n_in:
+            note += f"; the model trained on {n_in} of them (weak evidence there)"
+        self.message.emit(note)
+        self.issues_changed.emit()
+
+
+def _outline_path(regions) -> QPainterPath:
+    path = QPainterPath()
+    for r in regions:
+        if r.stencil is None:
+            continue
+        x0, y0 = r.bbox[0], r.bbox[1]
+        padded = np.pad(r.stencil.astype(np.uint8), 1)  # contours of pixels touching the bbox edge
+        contours, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            pts = c[:, 0, :].astype(float) - 1 + (x0, y0)
+            path.moveTo(pts[0][0] + 0.5, pts[0][1] + 0.5)
+            for px, py in pts[1:]:
+                path.lineTo(px + 0.5, py + 0.5)
+            path.closeSubpath()
+    return path
+
+
+class IssueOverlay(QObject):
+    """Outlines the open image's suspect regions; accept()/mark_reviewed() act on the region
+    under the cursor, or on the largest remaining one."""
+
+    def __init__(self, canvas, editor, panel, parent=None):
+        super().__init__(parent)
+        self.canvas, self.editor, self.panel = canvas, editor, panel
+        self.item = OutlinePathItem()
+        pen = QPen(QColor("#ff2bd6"), 2.0, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.item.setPen(pen)
+        self.item.setBrush(QBrush(QColor(255, 43, 214, 40)))
+        self.item.setZValue(2.5)  # over mask and prediction, under the tools' outlines
+        canvas.scene().addItem(self.item)
+        self.hover: tuple[int, int] = (-1, -1)
+        canvas.hovered.connect(self._hovered)
+        editor.session_changed.connect(lambda _s: self.refresh())
+        panel.issues_changed.connect(self.refresh)
+
+    def _hovered(self, x: int, y: int) -> None:
+        self.hover = (x, y)
+
+    def _name(self) -> str | None:
+        s = self.editor.session
+        return None if s is None else s.name
+
+    def regions(self) -> list:
+        return self.panel.regions(self._name())
+
+    def refresh(self) -> None:
+        self.item.set_zoom(self.canvas.zoom())
+        self.item.setPath(_outline_path(self.regions()))
+
+    def current(self):
+        """The region under the cursor, else the largest one left in this image."""
+        regions = self.regions()
+        if not regions:
+            return None
+        return region_at(regions, *self.hover) or regions[0]
+
+    def accept(self) -> bool:
+        """Give the region the model's class (one undoable edit), then hide its outline."""
+        s, region = self.editor.session, self.current()
+        if s is None or region is None:
+            self.editor.message.emit("No suspect region here")
+            return False
+        rect = accept_region(s, region)
+        if rect is not None:
+            self.editor.mask_changed.emit(rect)
+        self.editor.state_changed.emit()
+        names = s.source.schema.names
+        self.editor.message.emit(f"{names[region.given]} → {names[region.suggested]} "
+                                 f"({region.pixels} px; Ctrl+Z undoes)")
+        self.panel.drop_region(s.name, region)
+        return True
+
+    def mark_reviewed(self) -> bool:
+        """Keep the region's labels; it will not come back in a later scoring."""
+        s, region = self.editor.session, self.current()
+        if s is None or region is None:
+            self.editor.message.emit("No suspect region here")
+            return False
+        if self.panel.mark_reviewed(s.name, region):
+            self.editor.message.emit(f"Region marked reviewed ({region.pixels} px)")
+            return True
+        return False

@@ -1,0 +1,207 @@
+"""Label-issue scoring on hand-made probability maps with known answers, checked against
+cleanlab's own definitions; regions; the reviewed-regions sidecar."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.classes import IGNORE_INDEX
+from core.config import TrainConfig
+from core.errors import ConfigError, DataError
+from core.labeling.label_issues import (ClassThresholds, IssueOptions, IssueRegion, find_regions,
+                                        kfold_names, same_region, score_label_issues, self_confidence,
+                                        softmin, suspect_pixels, trained_on)
+from core.labeling.reviewed_issues import SIDECAR_NAME, ReviewedIssues
+
+
+def _probs_from(pred: np.ndarray, k: int, conf: float) -> np.ndarray:
+    """CxHxW probabilities: `conf` on pred's class, the rest spread evenly."""
+    p = np.full((k, *pred.shape), (1 - conf) / (k - 1), np.float32)
+    np.put_along_axis(p, pred[None].astype(np.intp), conf, axis=0)
+    return p
+
+
+def _scene():
+    """20x20, left half class 0, right half class 1; a 4x4 car-like patch (rows 2-5, cols 2-5)
+    labelled 0 that the model calls 2; a void stripe on row 19."""
+    truth = np.zeros((20, 20), np.uint8)
+    truth[:, 10:] = 1
+    truth[2:6, 2:6] = 2
+    labels = truth.copy()
+    labels[2:6, 2:6] = 0  # the mistake: the object erased into its background
+    labels[19] = IGNORE_INDEX
+    return truth, labels, _probs_from(truth, 3, 0.9)
+
+
+def test_self_confidence_is_the_given_class_probability_and_nan_on_void():
+    probs = np.array([[[0.7, 0.2]], [[0.1, 0.5]], [[0.2, 0.3]]], np.float32)  # C=3, 1x2
+    labels = np.array([[0, IGNORE_INDEX]], np.uint8)
+    sc = self_confidence(probs, labels)
+    assert sc[0, 0] == pytest.approx(0.7)
+    assert np.isnan(sc[0, 1])
+
+
+def test_softmin_by_hand_and_ignores_nan():
+    s = np.array([0.2, 0.8, np.nan])
+    w = np.exp((1 - np.array([0.2, 0.8])) / 0.1)
+    assert softmin(s) == pytest.approx((0.2 * w[0] + 0.8 * w[1]) / w.sum())
+    assert softmin(np.array([np.nan])) == 1.0
+
+
+def test_pixel_and_image_scores_match_cleanlab():
+    cl_rank = pytest.importorskip("cleanlab.segmentation.rank")
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 4, 5, 6)) * 3
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = rng.integers(0, 4, size=(3, 5, 6))
+    img, pix = cl_rank.get_label_quality_scores(labels, probs, verbose=False)
+    for i in range(3):
+        sc = self_confidence(probs[i], labels[i].astype(np.uint8))
+        np.testing.assert_allclose(sc, pix[i], rtol=1e-6)
+        assert softmin(sc) == pytest.approx(img[i], rel=1e-6)
+
+
+def test_thresholds_are_per_class_mean_self_confidence():
+    acc = ClassThresholds(3)
+    labels = np.array([[0, 0, 1, IGNORE_INDEX]], np.uint8)
+    acc.add(np.array([[0.2, 0.6, 0.9, np.nan]], np.float32), labels)
+    acc.add(np.array([[0.4]], np.float32), np.array([[1]], np.uint8))
+    np.testing.assert_allclose(acc.values(), [0.4, 0.65, 1.0])  # class 2 absent: 1.0
+
+
+def test_threshold_rule_finds_the_erased_object_like_cleanlab():
+    truth, labels, probs = _scene()
+    sc = self_confidence(probs, labels)
+    acc = ClassThresholds(3)
+    acc.add(sc, labels)
+    sus = suspect_pixels(sc, probs.argmax(0), labels, thresholds=acc.values())
+    expected = np.zeros_like(sus)
+    expected[2:6, 2:6] = True
+    np.testing.assert_array_equal(sus, expected)
+    cl_filter = pytest.importorskip("cleanlab.segmentation.filter")
+    cl_labels = np.where(labels == IGNORE_INDEX, truth, labels)[None].astype(np.int64)
+    cl = cl_filter.find_label_issues(cl_labels, probs[None].astype(np.float64), n_jobs=1, verbose=False)
+    np.testing.assert_array_equal(cl[0], expected)
+
+
+def test_margin_rule_needs_the_top_class_to_win_by_the_margin():
+    labels = np.array([[0, 0, 0, IGNORE_INDEX]], np.uint8)
+    probs = np.array([[[0.3, 0.45, 0.9, 0.0]], [[0.7, 0.55, 0.1, 1.0]]], np.float32)
+    sc = self_confidence(probs, labels)
+    sus = suspect_pixels(sc, probs.argmax(0), labels, rule="margin", margin=0.3, top=probs.max(0))
+    assert sus.tolist() == [[True, False, False, False]]  # 0.7-0.3 >= 0.3; 0.55-0.45 is not; void never
+
+
+def test_regions_carry_majority_classes_size_and_box():
+    suspect = np.zeros((10, 12), bool)
+    suspect[1:4, 2:6] = True  # 12 px
+    suspect[7:9, 9:10] = True  # 2 px: below min_pixels
+    labels = np.zeros((10, 12), np.uint8)
+    labels[1, 2:6] = 3  # 4 of 12 given 3, the rest 0
+    pred = np.full((10, 12), 8, np.uint8)
+    pred[1:4, 2] = 1  # 3 of 12 predicted 1, the rest 8
+    regions, index = find_regions(suspect, labels, pred, min_pixels=3)
+    assert len(regions) == 1
+    r = regions[0]
+    assert (r.given, r.suggested, r.pixels, r.bbox) == (0, 8, 12, (2, 1, 6, 4))
+    assert (index == 0).sum() == 12 and (index[7:9, 9] == -1).all()
+
+
+def _sample(name):
+    return SimpleNamespace(name=name)
+
+
+def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
+    truth, labels, probs = _scene()
+    clean = truth.copy()
+    data = {"bad": (labels, probs), "good": (clean, probs)}
+    samples = [_sample("good"), _sample("bad")]
+    report = score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
+                                IssueOptions(min_pixels=4))
+    assert report.order() == ["bad", "good"]
+    bad = report.by_name()["bad"]
+    assert [(r.given, r.suggested, r.pixels, r.bbox) for r in bad.regions] == [(0, 2, 16, (2, 2, 6, 6))]
+    assert bad.share == pytest.approx(16 / 380)  # 20 void pixels on row 19
+    # P(model says 2 | labelled 0) over the split: 16 of the 190 + 184 pixels labelled 0
+    assert bad.regions[0].rarity == pytest.approx(16 * -np.log(16 / 374), rel=1e-5)
+    assert bad.score("rare") == pytest.approx(16 * -np.log(16 / 374) / 380, rel=1e-5)
+    assert report.by_name()["good"].regions == []
+    reviewed = {"bad": [bad.regions[0]]}
+    again = score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
+                               IssueOptions(min_pixels=4), reviewed=lambda n: reviewed.get(n, []))
+    after = again.by_name()["bad"]
+    assert after.regions == [] and after.share == 0.0
+    assert after.quality > bad.quality
+    d = report.to_dict(["a", "b", "c"])
+    assert d["images"][0]["regions"][0]["given_name"] == "a"
+    assert d["images"][0]["regions"][0]["suggested_name"] == "c"
+    assert d["thresholds"]["c"] == pytest.approx(0.9)
+
+
+def test_options_reject_unknown_rules():
+    with pytest.raises(ConfigError, match="rule"):
+        IssueOptions(rule="vote")
+    with pytest.raises(ConfigError, match="image score"):
+        IssueOptions(method="max")
+
+
+def test_same_region_by_digest_or_overlapping_box_with_same_classes():
+    a = IssueRegion(0, 2, 16, (2, 2, 6, 6), "x")
+    assert same_region(a, IssueRegion(0, 2, 15, (3, 2, 7, 6), "y"))  # IoU 12/20 = 0.6
+    assert not same_region(a, IssueRegion(1, 2, 16, (2, 2, 6, 6), "y"))
+    assert not same_region(a, IssueRegion(0, 2, 16, (5, 5, 9, 9), "y"))
+
+
+def test_sidecar_round_trip_and_bad_file(tmp_path):
+    side = ReviewedIssues.for_dataset(tmp_path)
+    r = IssueRegion(0, 2, 16, (2, 2, 6, 6), "abc")
+    assert side.mark("img1", r) is True
+    assert side.mark("img1", IssueRegion(0, 2, 16, (2, 2, 6, 6), "other")) is False
+    path = side.save()
+    assert path == tmp_path / SIDECAR_NAME
+    back = ReviewedIssues.for_dataset(tmp_path)
+    assert back.get("img1") == [r] and len(back) == 1
+    assert json.loads(path.read_text())["regions"]["img1"][0]["bbox"] == [2, 2, 6, 6]
+    path.write_text("{not json")
+    with pytest.raises(DataError, match=SIDECAR_NAME):
+        ReviewedIssues.for_dataset(tmp_path)
+
+
+def test_in_sample_follows_the_training_split_and_holdout():
+    cfg = TrainConfig(train_split="train", holdout="0006R0")
+    seen = trained_on(cfg, "train")
+    assert seen(_sample("0001TP_1")) and not seen(_sample("0006R0_1"))
+    assert not trained_on(cfg, "val")(_sample("0001TP_1"))
+
+
+def test_kfold_names_cover_every_image_once():
+    names = [f"n{i:02d}" for i in range(10)]
+    folds = kfold_names(names, 3)
+    assert sorted(sum(folds, [])) == names and sorted(len(f) for f in folds) == [3, 3, 4]
+    with pytest.raises(ConfigError):
+        kfold_names(names[:2], 3)
+
+
+def test_accept_region_is_one_undoable_edit_of_just_the_region(synth_data):
+    from core.data.source import open_dataset
+    from core.labeling.label_issues import accept_region, region_at
+    from core.labeling.session import LabelSession
+
+    src = open_dataset(synth_data)
+    session = LabelSession(src, src.samples("train")[0])
+    before = session.mask.copy()
+    suspect = np.zeros(before.shape, bool)
+    suspect[10:14, 20:25] = True
+    pred = np.where(before == 3, 4, 3).astype(np.uint8)  # never the given class
+    labels = np.where(before == IGNORE_INDEX, 0, before).astype(np.uint8)
+    [region], _ = find_regions(suspect, labels, pred)
+    assert region_at([region], 22, 11) is region and region_at([region], 0, 0) is None
+    rect = accept_region(session, region)
+    assert (session.mask[10:14, 20:25] == region.suggested).all()
+    outside = ~suspect
+    assert np.array_equal(session.mask[outside], before[outside])
+    assert rect is not None and rect.x0 >= 20 and rect.x1 <= 25
+    assert len(session.history) == 1
+    session.undo()
+    assert np.array_equal(session.mask, before)

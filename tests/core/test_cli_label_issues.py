@@ -1,0 +1,96 @@
+"""`roadseg label-issues` end to end on the synthetic set, with a checkpoint trained here."""
+import json
+
+import pytest
+
+from core.cli import main
+from core.data.source import open_dataset
+from core.labeling.label_issues import IssueRegion
+from core.labeling.reviewed_issues import ReviewedIssues
+
+TINY = ["--arch", "baseline", "--epochs", "1", "--image-size", "32x48", "--batch-size", "4"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(synth_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("li") / "run"
+    assert main(["train", "--data", str(synth_data), *TINY, "--augment", "none", "--out", str(out)]) == 0
+    return out / "best.pt"
+
+
+def _read(path):
+    return json.loads(path.read_text())
+
+
+def test_checkpoint_scores_every_image_worst_first(checkpoint, synth_data, tmp_path, capsys):
+    out = tmp_path / "val.json"
+    assert main(["label-issues", "--checkpoint", str(checkpoint), "--data", str(synth_data),
+                 "--split", "val", "--min-pixels", "1", "--json", str(out)]) == 0
+    d = _read(out)
+    names = sorted(s.name for s in open_dataset(synth_data).samples("val"))
+    assert sorted(i["name"] for i in d["images"]) == names
+    scores = [i["score"] for i in d["images"]]
+    assert scores == sorted(scores, reverse=True)
+    assert not any(i["in_sample"] for i in d["images"])  # it trained on train, not val
+    regions = [r for i in d["images"] for r in i["regions"]]
+    assert regions, "a one-epoch model doubts some labels"
+    r = regions[0]
+    assert set(r) >= {"given", "suggested", "given_name", "suggested_name", "pixels", "bbox"}
+    x0, y0, x1, y1 = r["bbox"]
+    assert 0 <= x0 < x1 <= 96 and 0 <= y0 < y1 <= 64 and r["pixels"] <= (x1 - x0) * (y1 - y0)
+    assert r["given"] != r["suggested"]
+    assert "val: 4 images" in capsys.readouterr().out
+
+
+def test_training_split_is_marked_in_sample(checkpoint, synth_data, tmp_path, capsys):
+    out = tmp_path / "train.json"
+    assert main(["label-issues", "--checkpoint", str(checkpoint), "--data", str(synth_data),
+                 "--split", "train", "--json", str(out)]) == 0
+    d = _read(out)
+    assert d["in_sample_images"] == 12 and all(i["in_sample"] for i in d["images"])
+    assert "trained on 12 of these images" in capsys.readouterr().err
+
+
+def test_reviewed_regions_are_left_out(checkpoint, synth_data, tmp_path):
+    data = tmp_path / "copy"
+    import shutil
+    shutil.copytree(synth_data, data)
+    first = tmp_path / "a.json"
+    args = ["label-issues", "--checkpoint", str(checkpoint), "--data", str(data), "--split", "val",
+            "--min-pixels", "1"]
+    assert main([*args, "--json", str(first)]) == 0
+    top = _read(first)["images"][0]
+    side = ReviewedIssues.for_dataset(data)
+    side.mark(top["name"], IssueRegion.from_dict(top["regions"][0]))
+    side.save()
+    second = tmp_path / "b.json"
+    assert main([*args, "--json", str(second)]) == 0
+    again = {i["name"]: i for i in _read(second)["images"]}[top["name"]]
+    assert len(again["regions"]) == len(top["regions"]) - 1
+    assert top["regions"][0]["digest"] not in {r["digest"] for r in again["regions"]}
+    assert main([*args, "--include-reviewed", "--json", str(second)]) == 0
+    assert len({i["name"]: i for i in _read(second)["images"]}[top["name"]]["regions"]) == len(top["regions"])
+
+
+def test_folds_score_each_image_with_the_model_that_held_it_out(synth_data, tmp_path):
+    out = tmp_path / "issues.json"
+    runs = tmp_path / "folds"
+    assert main(["label-issues", "--folds", "2", "--data", str(synth_data), *TINY, "--out", str(runs),
+                 "--split", "train", "--json", str(out)]) == 0
+    d = _read(out)
+    assert d["models"] == [str(runs / "fold-1" / "best.pt"), str(runs / "fold-2" / "best.pt")]
+    assert len(d["images"]) == 12 and not any(i["in_sample"] for i in d["images"])
+    import yaml
+    for k in (1, 2):
+        cfg = yaml.safe_load((runs / f"fold-{k}" / "config.yaml").read_text())
+        held = set(cfg["holdout"].split(","))
+        assert len(held) == 6
+        assert {i["name"] for i in d["images"] if i["model"].endswith(f"fold-{k}/best.pt")} == held
+
+
+def test_bad_arguments_end_in_one_line(synth_data, checkpoint, capsys):
+    assert main(["label-issues", "--data", str(synth_data)]) == 2
+    assert "either --checkpoint or --folds" in capsys.readouterr().err
+    assert main(["label-issues", "--checkpoint", str(checkpoint), "--data", str(synth_data),
+                 "--split", "nope"]) == 2
+    assert "no split 'nope'" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""The Label view's "likely label errors" order, the outline of suspect regions, and the keys that
+accept the model's class (A, undoable) or mark a region reviewed (R, into the sidecar); the
+Evaluate tab's button that opens it."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from core.classes import IGNORE_INDEX
+from core.evaluate import Predictor
+from core.labeling.label_issues import IssueOptions, score_label_issues, trained_on
+from core.labeling.reviewed_issues import sidecar_path
+from tests.guiapp.labeling.label_helpers import dataset, errors, key, make_view, view, vp_pos  # noqa: F401
+from tests.guiapp.tiny_runs import tiny_runs
+
+
+@pytest.fixture
+def runs(tmp_path_factory, synth_data):
+    return tiny_runs(tmp_path_factory, synth_data)
+
+
+@pytest.fixture
+def mview(qtbot, tmp_path, dataset, runs, errors):
+    v = make_view(qtbot, tmp_path, dataset, runs_root=runs)
+    yield v
+    v.review.cancel()
+    qtbot.waitUntil(lambda: not v.runner.running, timeout=20000)
+
+
+def test_issue_order_ranks_the_split_with_the_chosen_model(qtbot, mview, runs, dataset):
+    ckpt = str(runs / "base-adam" / "best.pt")
+    mview.picker.combo.setCurrentIndex(mview.picker.combo.findData(ckpt))
+    mview.review.show_issues()
+    assert mview.review.running and mview.review.progress.isVisible()
+    assert mview.review.rank_button.text() == "Stop"
+    qtbot.waitUntil(lambda: mview.review.report is not None and not mview.review.running, timeout=60000)
+    assert not mview.review.progress.isVisible()
+    pred = Predictor.from_checkpoint(ckpt, device="cpu")
+    samples = dataset.samples("train")
+    expected = score_label_issues(
+        samples, lambda s: pred.predict(dataset.read_image(s), with_probs=True).probs,
+        dataset.read_mask, dataset.schema.num_classes, IssueOptions(),
+        in_sample=trained_on(pred.config, "train"))
+    assert mview.image_list.names() == expected.order()
+    assert mview.image_list.headerItem().text(1) == "Suspect"
+    assert all(it.in_sample for it in mview.review.report.images)  # the run trained on train
+    assert "trained on 12" in mview.note.text()
+
+
+def _planted_report(source, sample):
+    """A model (one-hot probabilities) that agrees with the labels except on two blocks, where it
+    says another class: two suspect regions with known pixels and classes."""
+    mask = source.read_mask(sample)
+    truth = mask.copy()
+    blocks = {}
+    for (y0, y1, x0, x1) in ((4, 16, 8, 30), (40, 56, 55, 80)):
+        present = set(np.unique(mask[y0:y1, x0:x1]).tolist())
+        cls = next(c for c in range(source.schema.num_classes) if c not in present)
+        truth[y0:y1, x0:x1] = cls
+        region = np.zeros(mask.shape, bool)
+        region[y0:y1, x0:x1] = mask[y0:y1, x0:x1] != IGNORE_INDEX
+        blocks[(y0, x0)] = (cls, region)
+    k = source.schema.num_classes
+    probs = np.full((k, *mask.shape), 0.01, np.float32)
+    np.put_along_axis(probs, np.where(truth == IGNORE_INDEX, 0, truth)[None].astype(np.intp), 0.9, axis=0)
+    report = score_label_issues([sample], lambda s: probs, source.read_mask, k, IssueOptions(min_pixels=20))
+    return report, blocks
+
+
+def test_outline_then_accept_and_mark_reviewed_keys(qtbot, view, dataset):
+    sample = dataset.samples("train")[0]
+    report, blocks = _planted_report(dataset, sample)
+    view.open_image(sample.name)
+    view.review.show_report(report)
+    assert view.review.mode_key == "issues" and view.image_list.names()[0] == sample.name
+    rect = view.issue_overlay.item.path().controlPointRect()
+    assert (rect.left(), rect.top()) == pytest.approx((8, 4), abs=1)  # first block's corner
+    assert (rect.right(), rect.bottom()) == pytest.approx((80, 56), abs=1)  # second block's
+    session = view.editor.session
+    before = session.mask.copy()
+
+    (cls_a, region_a), (cls_b, region_b) = blocks[(4, 8)], blocks[(40, 55)]
+    QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 12, 8))
+    qtbot.waitUntil(lambda: view.issue_overlay.hover == (12, 8))
+    key(qtbot, view, Qt.Key.Key_A)
+    assert (session.mask[region_a] == cls_a).all()
+    assert np.array_equal(session.mask[~region_a], before[~region_a])
+    assert session.dirty
+    rect = view.issue_overlay.item.path().controlPointRect()
+    assert rect.top() == pytest.approx(40, abs=1)  # only the second block is outlined now
+    key(qtbot, view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(session.mask, before)  # one undo step
+
+    QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 60, 45))
+    qtbot.waitUntil(lambda: view.issue_overlay.hover == (60, 45))
+    key(qtbot, view, Qt.Key.Key_R)
+    assert np.array_equal(session.mask, before)  # reviewed: labels kept
+    side = json.loads(sidecar_path(dataset.root).read_text())
+    [kept] = side["regions"][sample.name]
+    assert kept["given"] != cls_b and kept["suggested"] == cls_b
+    ys, xs = np.nonzero(region_b)
+    assert kept["bbox"] == [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    assert view.issue_overlay.item.path().isEmpty()
+    key(qtbot, view, Qt.Key.Key_A)  # nothing left under the cursor or elsewhere
+    assert np.array_equal(session.mask, before)
+    assert view.note.text() == "No suspect region here"
+
+
+def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dataset, runs, errors):
+    from guiapp.app_state import AppState
+    from guiapp.main_window import MainWindow
+
+    state = AppState(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), runs_root=runs)
+    state.set_source(dataset)
+    w = MainWindow(state)
+    qtbot.addWidget(w)
+    label = w.views["Label"]
+    try:
+        ev = w.views["Evaluate"]
+        ev.split_combo.setCurrentText("val")
+        assert ev.find_label_errors()
+        assert w.tabs.currentWidget() is label
+        assert label.picker.path() == str(runs / "base-adam" / "best.pt")
+        assert label.split_combo.currentText() == "val"
+        assert label.review.mode_key == "issues"
+        qtbot.waitUntil(lambda: label.review.report is not None, timeout=60000)
+        assert not any(it.in_sample for it in label.review.report.images)  # val: out of sample
+    finally:
+        for v in w.views.values():
+            if hasattr(v, "shutdown"):
+                v.shutdown()
