@@ -20,6 +20,7 @@ from core.data.augment import build_transform
 from core.data.source import DataSource
 from core.device import autocast_dtype, resolve_device, resolve_precision, use_channels_last
 from core.engine.checkpoint import load_checkpoint
+from core.models.configured import build_from_config
 from core.errors import CheckpointError, ConfigError
 from core.metrics import ConfusionMatrix, Scores, compute_scores
 from core.tta import TTAOptions, tta_logits
@@ -43,6 +44,7 @@ class EvalResult:
     loss: float = float("nan")
     cancelled: bool = False
     loss_pixels: int = 0  # the non-void pixels `loss` averages over (to combine shards exactly)
+    kept: list = field(default_factory=list)  # (image, predicted mask, true mask) of the first `keep` images
 
     def to_dict(self) -> dict:
         d = {"split_images": len(self.names), "loss": None if np.isnan(self.loss) else self.loss}
@@ -74,8 +76,6 @@ class Predictor:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",
                         tta: TTAOptions | None = None) -> "Predictor":
-        from core.engine.setup import build_model  # local: setup imports data and model registries
-
         state = load_checkpoint(path)
         try:
             cfg = TrainConfig.from_dict(state["config"])
@@ -85,7 +85,7 @@ class Predictor:
             raise CheckpointError(f"{path}: checkpoint lacks '{e.args[0]}'") from None
         except (TypeError, ValueError, AttributeError) as e:  # an entry of the wrong kind
             raise CheckpointError(f"{path}: malformed checkpoint ({type(e).__name__}: {e})") from None
-        model = build_model(cfg, schema.num_classes, load_pretrained=False)
+        model = build_from_config(cfg, schema.num_classes, load_pretrained=False)
         try:
             model.load_state_dict(weights)
         except (RuntimeError, TypeError, AttributeError) as e:
@@ -148,8 +148,12 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
                    loss_fn: torch.nn.Module | None = None, per_image: bool = True,
                    progress: Callable[[int, int], None] | None = None,
                    cancel: Callable[[], bool] | None = None,
-                   cache: dict | None = None, shard: tuple[int, int] | None = None) -> EvalResult:
+                   cache: dict | None = None, shard: tuple[int, int] | None = None,
+                   keep: int = 0) -> EvalResult:
     """Score every image of `split` against its mask at the mask's resolution.
+
+    `keep`: also return the first `keep` images with their predicted and true masks (the
+    Trainer's TensorBoard previews), from the pass that scores them.
 
     `cache` (a dict the caller keeps) holds decoded images and masks between calls, which the
     Trainer uses to avoid decoding the validation split every epoch. `shard=(rank, world)`
@@ -164,6 +168,7 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
     per_mats = np.zeros((len(samples), c, c), dtype=np.int64) if per_image else None
     loss_sum, loss_pixels = 0.0, 0
     cancelled = False
+    kept: list = []
     for start in range(0, len(samples), batch_size):
         if cancel is not None and cancel():
             cancelled = True
@@ -175,6 +180,8 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
         for k, (logit, (_, mask)) in enumerate(zip(logits, pairs)):
             target = torch.from_numpy(mask).to(logit.device).long()
             pred = logit.argmax(0)
+            if start + k < keep:
+                kept.append((images[k], pred.to(torch.uint8).cpu().numpy(), mask))
             if per_mats is not None:
                 cm = ConfusionMatrix(c, IGNORE_INDEX)
                 cm.update(pred, target)
@@ -182,13 +189,14 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
                 total.merge(cm)
             else:
                 total.update(pred, target)
-            if loss_fn is not None:
-                valid = int((target != IGNORE_INDEX).sum())
-                if valid:
-                    loss_sum += float(loss_fn(logit[None], target[None])) * valid
-                    loss_pixels += valid
+            if loss_fn is not None:  # summed on the device: no host read per image
+                valid = (target != IGNORE_INDEX).sum()
+                wide = torch.float32 if logit.device.type == "mps" else torch.float64
+                loss_sum = loss_sum + loss_fn(logit[None], target[None]).to(wide) * valid
+                loss_pixels = loss_pixels + valid
         if progress is not None:
             progress(min(start + batch_size, len(samples)), len(samples))
+    loss_sum, loss_pixels = float(loss_sum), int(loss_pixels)  # one read for the whole split
     matrix = total.matrix
     per_miou = None
     if per_mats is not None:
@@ -197,7 +205,7 @@ def evaluate_model(predictor: Predictor, source: DataSource, split: str, *, batc
         class_names=list(names), matrix=matrix, scores=compute_scores(matrix),
         names=[s.name for s in samples], per_image_matrices=per_mats, per_image_miou=per_miou,
         loss=loss_sum / loss_pixels if loss_pixels else float("nan"), cancelled=cancelled,
-        loss_pixels=loss_pixels,
+        loss_pixels=loss_pixels, kept=kept,
     )
 
 

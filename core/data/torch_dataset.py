@@ -62,6 +62,15 @@ class SegmentationDataset(Dataset):
         state["_rng"] = None
         return state
 
+    def fill_cache(self, split) -> None:
+        """Take every pair from a decode pass (core.data.decoded.DecodedSplit of this split at
+        this image size), so no file is read again."""
+        if list(split.names) != self.names or tuple(split.image_size) != self.image_size:
+            raise ValueError("fill_cache: the decoded split is not this dataset's split and size")
+        images = split.images.permute(0, 2, 3, 1).cpu().numpy()
+        masks = split.masks.cpu().numpy()
+        self._cached = {i: (np.ascontiguousarray(images[i]), masks[i].copy()) for i in range(len(self))}
+
     def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Decoded (image RGB uint8, mask uint8 train ids), resized to image_size."""
         pair = self._cached.get(i)

@@ -28,7 +28,7 @@ import os
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler
 
 from core.device import resolve_device
 from core.errors import ConfigError
@@ -69,8 +69,11 @@ class ShardSampler(DistributedSampler):
         yield from order[self.rank:self.total_size:self.num_replicas]
 
 
-def set_epoch(loader: DataLoader, epoch: int) -> None:
-    if isinstance(loader.sampler, DistributedSampler):
+def set_epoch(loader, epoch: int) -> None:
+    """Tell a loader which epoch it draws (its shuffle and augmentation streams follow it)."""
+    if hasattr(loader, "set_epoch"):  # core.data.batch_loader.BatchLoader
+        loader.set_epoch(epoch)
+    elif isinstance(getattr(loader, "sampler", None), DistributedSampler):
         loader.sampler.set_epoch(epoch)
 
 

@@ -14,11 +14,14 @@ from torch.utils.data import DataLoader
 
 from core.config import TrainConfig
 from core.data.source import DataSource, open_dataset
+from core.data.batch_augment import BatchAugment
+from core.data.batch_loader import BatchLoader
+from core.data.decoded import decode_split
 from core.data.stats import ClassStats, compute_stats
 from core.data.torch_dataset import SegmentationDataset
 from core.errors import ConfigError
 from core.losses import create_loss
-from core.models.registry import OPTIONS, create_model
+from core.models.configured import build_from_config
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:
@@ -33,14 +36,7 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
 
 def build_model(cfg: TrainConfig, num_classes: int, *, load_pretrained: bool = True) -> torch.nn.Module:
     """The network a config describes. `load_pretrained=False` when weights come from a checkpoint."""
-    return create_model(
-        cfg.arch,
-        num_classes,
-        encoder=cfg.encoder,
-        pretrained=cfg.pretrained and load_pretrained,
-        weights_path=cfg.weights_path if load_pretrained else None,
-        **{option: getattr(cfg, option) for option in OPTIONS},  # the config has a field each
-    )
+    return build_from_config(cfg, num_classes, load_pretrained=load_pretrained)
 
 
 def build_ema(cfg: TrainConfig, model: torch.nn.Module):
@@ -100,25 +96,44 @@ def _worker_init(worker_id: int) -> None:
     random.seed(seed)
 
 
-def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
-                       rank: int = 0, world_size: int = 1, stats: ClassStats | None = None) -> DataLoader:
-    """Shuffled, augmented batches. Worker processes use `spawn` (safe beside Qt threads).
+BATCHED_DEVICES = ("cuda",)  # where training batches are augmented on the device (see below)
 
-    With `world_size` > 1 (torchrun) this rank's loader yields its share of each global batch of
-    `cfg.batch_size`, in the single-process order (core.engine.distributed.ShardSampler).
-    Rare-class crops aim at the rare classes of `stats` (the training split's; read when not given)."""
+
+def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
+                       rank: int = 0, world_size: int = 1, stats: ClassStats | None = None,
+                       device: torch.device | None = None):
+    """Shuffled, augmented batches of the training split, decoded once up front.
+
+    The decode pass reads every file before the first step, so a corrupt or mismatched file is
+    named at the start (all of them, core.data.decoded) instead of when first drawn. On a
+    device in BATCHED_DEVICES the split then lives on the device as uint8 tensors and whole
+    batches are augmented there (core.data.batch_loader): no worker processes, no per-sample
+    host work between GPU steps. Elsewhere the decoded pairs fill the per-sample dataset's cache
+    and albumentations augments each sample (on a 2-core CPU the batched ops were not reliably
+    faster: benchmarks/RESULTS.md, "Data pipeline"). Worker processes use `spawn` (safe beside
+    Qt threads). With `world_size` > 1 (torchrun) this rank's loader yields its share of each
+    global batch of `cfg.batch_size`, in the single-process order. Rare-class crops and
+    copy-paste aim at the rare classes of `stats` (the training split's; read when not given)."""
     rare_crop = copy_paste = None
     if cfg.rare_crop > 0:
         rare_crop = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.rare_crop))
     if cfg.copy_paste > 0:
         copy_paste = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.copy_paste))
+    batched = device is not None and torch.device(device).type in BATCHED_DEVICES
+    count = len(source.samples(cfg.train_split))
+    if count < cfg.batch_size:
+        raise ConfigError(
+            f"the '{cfg.train_split}' split has {count} images, fewer than the batch size {cfg.batch_size}"
+        )
+    split = decode_split(source, cfg.train_split, cfg.image_size, device=device if batched else None)
+    if batched:
+        augment = BatchAugment(cfg.augment, cfg.image_size, cfg.crop_size, rare_crop, copy_paste)
+        return BatchLoader(split, cfg.batch_size, augment, seed=cfg.seed, rank=rank, world_size=world_size,
+                           device=device)
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
                              train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop,
                              copy_paste=copy_paste)
-    if len(ds) < cfg.batch_size:
-        raise ConfigError(
-            f"the '{cfg.train_split}' split has {len(ds)} images, fewer than the batch size {cfg.batch_size}"
-        )
+    ds.fill_cache(split)
     kwargs = {}
     if cfg.workers > 0:
         kwargs = dict(num_workers=cfg.workers, multiprocessing_context="spawn",

@@ -1,9 +1,11 @@
 """The training loop: events out, cancellation in, atomic checkpoints, exact resume.
 
 The Trainer knows nothing of who listens. The CLI prints its events; the GUI's worker turns them
-into Qt signals. Cancellation is a flag checked between two steps, so Stop takes effect within one
-step and `last.pt` always holds a consistent state to resume from. Under torchrun the same loop
-runs on every rank (core.engine.distributed supplies the hooks); rank 0 alone writes and reports.
+into Qt signals. Stop is checked between steps, and inside a step while steps are long
+(core.engine.step), so `last.pt` always holds a consistent state to resume from. Under torchrun
+the same loop runs on every rank (core.engine.distributed supplies the hooks); rank 0 alone
+writes and reports. The objects a run works with come from core.engine.run_parts, what it
+carries from step to step (and saves) is a core.engine.run_state.RunState.
 """
 from __future__ import annotations
 
@@ -13,32 +15,40 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from core.config import TrainConfig
-from core.device import autocast_dtype, resolve_precision, use_channels_last
 from core.engine import distributed, setup
 from core.engine.budget import replan
 from core.engine.checkpoint import load_checkpoint, save_checkpoint
-from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
+from core.engine.interrupt import StepInterrupted
 from core.engine.pace import Pace
+from core.engine.phases import Phases
+from core.engine.run_parts import RunParts, build_parts
+from core.engine.run_state import RunState
+from core.engine.step import LossReader, StopMode, TrainStep
+from core.engine.tensorboard_log import TensorBoardLogger
 from core.errors import ConfigError, RoadsegError
-from core.evaluate import Predictor, evaluate_model
-from core.flops import count_gflops, count_params, efficiency
-from core.losses import AuxLoss
-from core.optim import create_optimizer, create_scheduler, rebuild_scheduler
+from core.evaluate import evaluate_model
+from core.flops import efficiency
+from core.optim import rebuild_scheduler
 from core.runs import write_summary
 
 Listener = Callable[[object], None]
+PREVIEW_IMAGES = 3  # validation images shown per epoch in TensorBoard
 
 
 class NonFiniteLoss(RoadsegError):
     """The loss became NaN or infinite: the learning rate is usually too high."""
+
+
+class _Stopped(Exception):
+    """Stop was asked for: the loop unwinds to the one place that saves and reports it."""
 
 
 class Trainer:
@@ -53,13 +63,15 @@ class Trainer:
         self.resume = resume
         self._cancel = threading.Event()
         self._ddp: distributed.DistContext | None = None
+        self._tb = TensorBoardLogger(self.run_dir)  # writes only on events, so only on rank 0
+        self.listeners.append(self._tb)
 
     def add_listener(self, fn: Listener) -> None:
         self.listeners.append(fn)
 
     def cancel(self) -> None:
-        """Ask the run to stop (thread-safe): inside the current step when training in one process
-        (the step is thrown away, see core.engine.interrupt), after it under torchrun."""
+        """Ask the run to stop (thread-safe): inside the current step while steps are long and
+        the run is one process (the step is thrown away, see core.engine.interrupt), else after it."""
         self._cancel.set()
 
     @property
@@ -90,233 +102,218 @@ class Trainer:
 
     def _run(self, ddp: distributed.DistContext) -> dict:
         cfg = self.config
+        self.phases = Phases()
+        self._t_start = time.perf_counter()
         setup.seed_everything(cfg.seed, cfg.deterministic)
         ddp.seed(cfg.seed)
-        device = ddp.device
-        main = ddp.is_main  # under torchrun, rank 0 alone writes the run folder
-        device_label = f"{device} x{ddp.world_size}" if ddp.enabled else str(device)
-        precision = resolve_precision(cfg.precision, device)
-        amp_dtype = autocast_dtype(precision)
-        channels_last = use_channels_last(cfg.channels_last, device, precision)
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = not cfg.deterministic
+        parts = build_parts(cfg, ddp, self.phases, resuming=self.resume and (self.run_dir / "last.pt").exists())
+        state = self._start_state(parts, ddp)
+        device_label = f"{parts.device} x{ddp.world_size}" if ddp.enabled else str(parts.device)
+        self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), state.epoch, state.epochs, parts.steps_per_epoch,
+                              parts.steps_per_epoch * state.epochs, device_label, parts.precision,
+                              parts.gflops, parts.params, list(parts.schema.names)))
+        self._val_cache: dict = {}
+        self._pace = Pace()
+        self._last_iou: dict = {}
+        # one process only: a rank leaving a step early would hang the others' all-reduce
+        stop = StopMode(parts.model, self._cancel.is_set, enabled=not ddp.enabled,
+                        asynchronous=parts.device.type == "cuda")
+        step = TrainStep(parts, ddp, stop)
+        cancelled = False
+        try:
+            while state.epoch < min(cfg.epochs, state.epochs):
+                with self.phases("training"):  # steps and the waits for their batches
+                    train_loss = self._train_epoch(parts, state, step, stop, ddp)
+                self._end_epoch(parts, state, train_loss, ddp)
+        except _Stopped:
+            cancelled = True
+            with self.phases("checkpoints"):
+                if ddp.is_main:
+                    save_checkpoint(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+            self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
+        finally:
+            stop.close()
+        return self._finish(parts, state, cancelled, device_label, ddp)
 
-        source = setup.open_source(cfg)
-        schema = source.schema
-        stats = setup.train_stats(cfg, source)  # weights and rare-class crops share one pass
-        weights = setup.class_weight_tensor(cfg, source, stats)
-        generator = torch.Generator()
-        loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size, stats=stats)
-        model = setup.build_model(cfg, schema.num_classes)
-        gflops = count_gflops(model, cfg.image_size)
-        params = count_params(model)
-        model = model.to(device)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        model, net = ddp.prepare(model)  # net: the DDP wrapper that trains; model: its weights
-        ema = setup.build_ema(cfg, model)
-        scored = ema.module if ema is not None else model  # the weights validated and saved as best
-        # e.g. DDRNet: (main, [aux]) while training (plus boundary logits with its detail head)
-        loss_fn = AuxLoss.wrap(setup.build_loss(cfg, source, weights), model).to(device)
-        optimizer = create_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
-                                     cfg.momentum, cfg.nesterov)
-        steps_per_epoch = len(loader)
-        epochs = cfg.epochs  # the plan: a time budget lowers it after the first epochs
-        epoch_seconds: list[float] = []  # wall time of each epoch done, what the budget plans on
-        total_steps = steps_per_epoch * epochs
-        warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
-        scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
-        scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-
+    def _start_state(self, parts: RunParts, ddp) -> RunState:
+        """A fresh run's state, or the saved one on --resume (the run folder prepared either way)."""
+        cfg, main = self.config, ddp.is_main
+        last_path = self.run_dir / "last.pt"
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-        start_epoch, start_step, best_miou, best_epoch, train_seconds, images_seen = 0, 0, -1.0, -1, 0.0, 0
-        last_path, best_path = self.run_dir / "last.pt", self.run_dir / "best.pt"
+        state = RunState(epochs=cfg.epochs)
         if self.resume and last_path.exists():
-            st = load_checkpoint(last_path, map_location=device)
-            if cfg.time_budget:  # the budget's plan, not a longer --epochs given on resume
-                epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs)
-                epoch_seconds = [float(t) for t in st.get("epoch_seconds", [])]
-                total_steps = steps_per_epoch * epochs  # before the optimizer's state comes back
-                scheduler = create_scheduler(cfg.schedule, optimizer, total_steps, warmup_steps)
-            model.load_state_dict(st["model"])
-            optimizer.load_state_dict(st["optimizer"])
-            scheduler.load_state_dict(st["scheduler"])
-            if st.get("scaler"):
-                scaler.load_state_dict(st["scaler"])
-            if ema is not None:  # a run that had no average yet starts it from the resumed weights
-                ema.module.load_state_dict(st.get("ema", st["model"]))
-            start_epoch, start_step = int(st["epoch"]), int(st["epoch_step"])
-            best_miou, best_epoch = float(st["best_miou"]), int(st["best_epoch"])
-            train_seconds, images_seen = float(st["train_seconds"]), int(st["images_seen"])
-            if main:
-                _truncate_metrics(self.run_dir / "metrics.jsonl", start_epoch)
+            with self.phases("resume"):
+                st = load_checkpoint(last_path, map_location=parts.device)
+                # the budget's plan, not a longer --epochs given on resume
+                epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs) if cfg.time_budget else cfg.epochs
+                state = RunState.from_checkpoint(st, epochs)
+                if cfg.time_budget:  # before the optimizer's state comes back
+                    parts.new_scheduler(cfg, epochs)
+                parts.model.load_state_dict(st["model"])
+                parts.optimizer.load_state_dict(st["optimizer"])
+                parts.scheduler.load_state_dict(st["scheduler"])
+                if st.get("scaler"):
+                    parts.scaler.load_state_dict(st["scaler"])
+                if parts.ema is not None:  # a run that had no average yet starts it from the resumed weights
+                    parts.ema.module.load_state_dict(st.get("ema", st["model"]))
+                if main:
+                    _truncate_metrics(self.run_dir / "metrics.jsonl", state.epoch)
         elif main:
             (self.run_dir / "metrics.jsonl").write_text("")
-        ddp.require_same((start_epoch, start_step), f"{last_path}: not the same on every node; --resume needs "
-                                                    "the run folder on storage that all nodes share")
+        ddp.require_same((state.epoch, state.epoch_step), f"{last_path}: not the same on every node; --resume "
+                                                          "needs the run folder on storage that all nodes share")
         if main:
             cfg.to_yaml(self.run_dir / "config.yaml")
+        return state
 
-        def state(epoch: int, epoch_step: int) -> dict:
-            return {
-                "config": cfg.to_dict(), "schema": schema.to_dict(),
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-                **({"ema": ema.module.state_dict()} if ema is not None else {}),
-                "epoch": epoch, "epoch_step": epoch_step, "best_miou": best_miou, "best_epoch": best_epoch,
-                "train_seconds": train_seconds, "images_seen": images_seen,
-                "epochs": epochs, "epoch_seconds": list(epoch_seconds),
-            }
+    def _train_epoch(self, parts: RunParts, state: RunState, step: TrainStep, stop: StopMode, ddp) -> float:
+        """The steps of epoch `state.epoch` from `state.epoch_step` on; the mean step loss."""
+        cfg = self.config
+        parts.net.train()
+        parts.generator.manual_seed(cfg.seed * 100_003 + state.epoch)  # same order on resume
+        distributed.set_epoch(parts.loader, state.epoch)
+        self._epoch_t0 = time.perf_counter()
+        self._pace.start()
+        reader, losses = LossReader(), []
+        replay = state.epoch_step  # batches done before a resume: drawn again, not trained on
+        for i, (x, y) in enumerate(parts.loader):
+            if i < replay:
+                self._pace.start()  # batches replayed on resume are not a step's wait
+                continue
+            if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
+                self._report_steps(parts, state, reader, losses)
+                raise _Stopped
+            t0 = time.perf_counter()
+            x, y = _to_device(x, y, parts)
+            global_step = state.epoch * parts.steps_per_epoch + i + 1
+            try:
+                loss = step(x, y, global_step)
+            except StepInterrupted:  # Stop mid-step: the step is forgotten, saved as if before it
+                self._report_steps(parts, state, reader, losses)
+                raise _Stopped from None
+            reader.add(loss, (i, global_step, parts.optimizer.param_groups[0]["lr"], x.shape[0] * ddp.world_size))
+            if len(reader) >= stop.read_every:
+                self._report_steps(parts, state, reader, losses)
+            dt = time.perf_counter() - t0
+            stop.observe(dt)
+            self.phases.add("first step" if "first step" not in self.phases.seconds else "steps", dt)
+            state.train_seconds += dt
+        self._report_steps(parts, state, reader, losses)
+        return sum(losses) / max(len(losses), 1)
 
-        self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), start_epoch, epochs, steps_per_epoch,
-                              total_steps, device_label, precision, gflops, params, list(schema.names)))
-        predictor = Predictor(scored, schema, cfg.image_size, device, precision, cfg, channels_last)
-        val_cache: dict = {}
-        global_step = start_epoch * steps_per_epoch + start_step
-        pace = Pace()
-        last_iou: dict = {}
-        cancelled = False
-        # single process only: a rank leaving a step early would hang the others' all-reduce
-        interrupter = None if ddp.enabled else StepInterrupter(model, self._cancel.is_set)
-        for epoch in range(start_epoch, cfg.epochs):
-            if epoch >= epochs:  # the time budget's plan ends here
-                break
-            net.train()
-            generator.manual_seed(cfg.seed * 100_003 + epoch)  # same order on resume
-            distributed.set_epoch(loader, epoch)
-            epoch_t0 = time.perf_counter()
-            pace.start()
-            loss_sum, loss_n = 0.0, 0
-            skip = start_step if epoch == start_epoch else 0
-            for epoch_step, (x, y) in enumerate(loader):
-                if epoch_step < skip:
-                    pace.start()  # batches replayed on resume are not a step's wait
-                    continue
-                if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
-                    if main:
-                        save_checkpoint(last_path, state(epoch, epoch_step))
-                    self._emit(CheckpointSaved(str(last_path), epoch, False))
-                    cancelled = True
-                    break
-                t0 = time.perf_counter()
-                x = x.to(device, non_blocking=True)
-                y = y.to(device, non_blocking=True)
-                if channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                buffers = snapshot_buffers(model) if interrupter else None
-                try:
-                    with interrupter.armed() if interrupter else nullcontext():
-                        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                            out = net(x)
-                            loss = loss_fn(out, y)  # losses cast to float32 themselves
-                        loss_value = ddp.mean(loss.detach())  # the same value (and verdict) on every rank
-                        if not torch.isfinite(loss_value):
-                            raise NonFiniteLoss(
-                                f"the loss became {float(loss_value)} at epoch {epoch + 1}, step "
-                                f"{epoch_step + 1}; lower the learning rate (now {cfg.lr:g}). "
-                                "The best checkpoint is kept."
-                            )
-                        optimizer.zero_grad(set_to_none=True)
-                        scaler.scale(loss).backward()
-                except StepInterrupted:  # Stop mid-step: forget this step, save as if before it
-                    optimizer.zero_grad(set_to_none=True)
-                    restore_buffers(model, buffers)
-                    save_checkpoint(last_path, state(epoch, epoch_step))
-                    self._emit(CheckpointSaved(str(last_path), epoch, False))
-                    cancelled = True
-                    break
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                global_step += 1
-                if ema is not None:
-                    ema.update(model, step=global_step)
-                dt = time.perf_counter() - t0
-                train_seconds += dt
-                images_seen += x.shape[0] * ddp.world_size
-                images_per_s = pace.step_done(x.shape[0] * ddp.world_size)
-                lv = float(loss_value)
-                loss_sum += lv
-                loss_n += 1
-                self._emit(StepDone(epoch + 1, global_step, epoch_step + 1, steps_per_epoch, lv,
-                                    optimizer.param_groups[0]["lr"], images_per_s,
-                                    pace.eta_s(total_steps - global_step, epochs - epoch)))
-            if cancelled:
-                break
-            start_step = 0
+    def _report_steps(self, parts: RunParts, state: RunState, reader: LossReader, losses: list) -> None:
+        """Read the pending step losses (one transfer), check them, and report each step."""
+        cfg = self.config
+        for value, (i, global_step, lr, images) in reader.read():
+            if not math.isfinite(value):
+                raise NonFiniteLoss(
+                    f"the loss became {value} at epoch {state.epoch + 1}, step {i + 1}; lower the "
+                    f"learning rate (now {cfg.lr:g}). The best checkpoint is kept."
+                )
+            state.epoch_step = i + 1
+            state.images_seen += images
+            losses.append(value)
+            left = parts.steps_per_epoch * state.epochs - global_step
+            self._emit(StepDone(state.epoch + 1, global_step, i + 1, parts.steps_per_epoch, value, lr,
+                                self._pace.step_done(images), self._pace.eta_s(left, state.epochs - state.epoch)))
+
+    def _end_epoch(self, parts: RunParts, state: RunState, train_loss: float, ddp) -> None:
+        """Validate, keep the best weights, re-plan a time budget, write metrics and last.pt."""
+        cfg = self.config
+        with self.phases("validation"):
             val_t0 = time.perf_counter()
-            res = evaluate_model(predictor, source, cfg.val_split, batch_size=cfg.batch_size,
-                                 loss_fn=loss_fn, per_image=False, cache=val_cache,
-                                 cancel=self._cancel.is_set, shard=ddp.shard)
-            pace.validation_done(time.perf_counter() - val_t0)
+            res = evaluate_model(parts.predictor, parts.source, cfg.val_split, batch_size=cfg.batch_size,
+                                 loss_fn=parts.loss_fn, per_image=False, cache=self._val_cache,
+                                 cancel=self._cancel.is_set, shard=ddp.shard, keep=PREVIEW_IMAGES)
+            self._pace.validation_done(time.perf_counter() - val_t0)
             if ddp.any(res.cancelled):  # training of this epoch is done; resume re-runs only its validation
-                if main:
-                    save_checkpoint(last_path, state(epoch, steps_per_epoch))
-                self._emit(CheckpointSaved(str(last_path), epoch, False))
-                cancelled = True
-                break
+                raise _Stopped
             res = ddp.reduce_eval(res)  # this rank's shard -> the whole split
-            miou = float(res.scores.miou)
-            is_best = miou > best_miou
-            if is_best:
-                best_miou, best_epoch = miou, epoch + 1
-                last_iou = res.scores.to_dict(list(schema.names))
-            iou = [None if math.isnan(v) else float(v) for v in res.scores.iou]
-            seconds = time.perf_counter() - epoch_t0
-            lr = optimizer.param_groups[0]["lr"]
-            if cfg.time_budget:
-                # every rank plans on the same (mean) times, so all stop after the same epoch
-                epoch_seconds.append(float(ddp.mean(torch.tensor(seconds, device=device))))
-                planned = replan(cfg.time_budget * 60, cfg.epochs, epochs, epoch_seconds)
-                if planned != epochs:
-                    epochs, total_steps = planned, steps_per_epoch * planned
-                    scheduler = rebuild_scheduler(cfg.schedule, optimizer, total_steps,
-                                                  warmup_steps, global_step)
-            record = {"epoch": epoch + 1, "train_loss": loss_sum / max(loss_n, 1), "val_loss": res.loss,
-                      "miou": miou, "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr,
-                      "seconds": seconds, "epochs": epochs}
+        previews = res.kept  # the first images this rank scored (one process: the split's first)
+        miou = float(res.scores.miou)
+        state.epoch, state.epoch_step = state.epoch + 1, 0
+        is_best = miou > state.best_miou
+        if is_best:
+            state.best_miou, state.best_epoch = miou, state.epoch
+            self._last_iou = res.scores.to_dict(list(parts.schema.names))
+        seconds = time.perf_counter() - self._epoch_t0
+        lr = parts.optimizer.param_groups[0]["lr"]
+        if cfg.time_budget:
+            self._replan(parts, state, seconds, ddp)
+        iou = [None if math.isnan(v) else float(v) for v in res.scores.iou]
+        record = {"epoch": state.epoch, "train_loss": train_loss, "val_loss": res.loss, "miou": miou,
+                  "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr, "seconds": seconds,
+                  "epochs": state.epochs}
+        with self.phases("checkpoints"):
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
-                if main:
-                    save_checkpoint(best_path, {"config": cfg.to_dict(), "schema": schema.to_dict(),
-                                                "model": scored.state_dict(), "epoch": epoch + 1, "miou": miou})
-                self._emit(CheckpointSaved(str(best_path), epoch + 1, True))
-            if main:
+                if ddp.is_main:
+                    save_checkpoint(self.run_dir / "best.pt", state.best_checkpoint(parts, cfg, miou))
+                self._emit(CheckpointSaved(str(self.run_dir / "best.pt"), state.epoch, True))
+            if ddp.is_main:
                 with open(self.run_dir / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
-                save_checkpoint(last_path, state(epoch + 1, 0))
-            self._emit(CheckpointSaved(str(last_path), epoch + 1, False))
-            self._emit(EpochDone(epoch + 1, record["train_loss"], res.loss, miou, record["pixel_acc"], iou,
-                                 is_best, seconds, lr, epochs))
+                save_checkpoint(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+            self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
+        if ddp.is_main and previews and len({p[0].shape for p in previews}) == 1:  # strips need one size
+            with self.phases("previews"):
+                self._tb.log_previews(state.epoch, *(np.stack(a) for a in zip(*previews)),
+                                      np.asarray(parts.schema.colors, np.uint8), parts.schema.void_value)
+        self._emit(EpochDone(state.epoch, train_loss, res.loss, miou, record["pixel_acc"], iou, is_best,
+                             seconds, lr, state.epochs))
 
-        if interrupter:
-            interrupter.remove()
+    def _replan(self, parts: RunParts, state: RunState, seconds: float, ddp) -> None:
+        """The time budget's plan after this epoch; the schedule follows a shortened plan."""
+        cfg = self.config
+        # every rank plans on the same (mean) times, so all stop after the same epoch
+        state.epoch_seconds.append(float(ddp.mean(torch.tensor(seconds, device=parts.device))))
+        planned = replan(cfg.time_budget * 60, cfg.epochs, state.epochs, state.epoch_seconds)
+        if planned != state.epochs:
+            state.epochs = planned
+            parts.scheduler = rebuild_scheduler(cfg.schedule, parts.optimizer, parts.steps_per_epoch * planned,
+                                                parts.warmup_steps, state.epoch * parts.steps_per_epoch)
+
+    def _finish(self, parts: RunParts, state: RunState, cancelled: bool, device_label: str, ddp) -> dict:
+        """Score the held-out sequence, write summary.json, report the end."""
+        cfg = self.config
         holdout = None
-        if cfg.holdout and best_epoch > 0 and not cancelled:
-            holdout = self._score_holdout(scored, predictor, source, best_path, cfg, ddp)
-        summary = {"best_miou": best_miou if best_epoch > 0 else None, "best_epoch": best_epoch,
+        if cfg.holdout and state.has_best and not cancelled:
+            with self.phases("holdout"):
+                holdout = self._score_holdout(parts, ddp)
+        self.phases.add("total", time.perf_counter() - self._t_start)
+        summary = {"best_miou": state.best_miou if state.has_best else None, "best_epoch": state.best_epoch,
                    "cancelled": cancelled}  # what a non-zero rank returns
-        if main:
+        if ddp.is_main:
             summary = write_summary(
-                self.run_dir, cfg.replace(epochs=epochs), best_miou=summary["best_miou"], best_epoch=best_epoch,
-                scores=last_iou, gflops=gflops, params=params,
-                efficiency=efficiency(best_miou, gflops) if best_epoch > 0 else None,
-                train_seconds=train_seconds, images_per_s=images_seen / train_seconds if train_seconds else 0.0,
-                device=device_label, precision=precision, cancelled=cancelled, holdout=holdout,
+                self.run_dir, cfg.replace(epochs=state.epochs), best_miou=summary["best_miou"],
+                best_epoch=state.best_epoch, scores=self._last_iou, gflops=parts.gflops, params=parts.params,
+                efficiency=efficiency(state.best_miou, parts.gflops) if state.has_best else None,
+                train_seconds=state.train_seconds,
+                images_per_s=state.images_seen / state.train_seconds if state.train_seconds else 0.0,
+                device=device_label, precision=parts.precision, cancelled=cancelled, holdout=holdout,
+                phases=self.phases.rounded(),
             )
         ddp.barrier()  # no rank leaves before rank 0's files are complete
         self._emit(RunFinished(str(self.run_dir), summary, cancelled))
         return summary
 
-    def _score_holdout(self, model, predictor, source, best_path: Path, cfg, ddp) -> dict:
+    def _score_holdout(self, parts: RunParts, ddp) -> dict:
         """The best checkpoint's scores on the held-out sequence (a street never trained on)."""
         ddp.barrier()  # rank 0 has written best.pt
-        model.load_state_dict(load_checkpoint(best_path, map_location="cpu")["model"])
-        res = evaluate_model(predictor, source, "holdout", batch_size=cfg.batch_size, per_image=False,
-                             cancel=self._cancel.is_set, shard=ddp.shard)
+        parts.scored.load_state_dict(load_checkpoint(self.run_dir / "best.pt", map_location="cpu")["model"])
+        res = evaluate_model(parts.predictor, parts.source, "holdout", batch_size=self.config.batch_size,
+                             per_image=False, cancel=self._cancel.is_set, shard=ddp.shard)
         res = ddp.reduce_eval(res)
-        return {"prefixes": cfg.holdout, "images": len(source.samples("holdout")),
-                **res.scores.to_dict(list(source.schema.names))}
+        return {"prefixes": self.config.holdout, "images": len(parts.source.samples("holdout")),
+                **res.scores.to_dict(list(parts.schema.names))}
+
+
+def _to_device(x: torch.Tensor, y: torch.Tensor, parts: RunParts) -> tuple[torch.Tensor, torch.Tensor]:
+    x = x.to(parts.device, non_blocking=True)
+    y = y.to(parts.device, non_blocking=True)
+    if parts.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, y
 
 
 def _truncate_metrics(path: Path, epochs_done: int) -> None:

@@ -1,6 +1,7 @@
 """Losses: hand-computed values on a 2x2 image, void pixels having no effect, bf16 logits."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -336,3 +337,23 @@ def test_dice_ignores_void_whatever_its_id():
     as_255[void0 == 0] = 255
     assert Dice(5, ignore_index=0)(logits, void0).item() == pytest.approx(
         Dice(5, ignore_index=255)(logits, as_255).item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("shape,thresh,min_kept", [((2, 5, 16, 20), 0.7, 1 / 16), ((1, 3, 8, 8), 0.2, 0.5),
+                                                   ((3, 4, 12, 10), 0.05, 0.3), ((2, 4, 9, 7), 0.99, 0.01)])
+def test_ohem_without_host_reads_keeps_the_same_pixels(shape, thresh, min_kept):
+    """The GPU path (no host read) and the CPU path (counts read) pick the same pixels, with and
+    without void, including the all-void batch."""
+    from core.losses import OhemCE
+
+    g = torch.Generator().manual_seed(sum(shape))
+    logits = torch.randn(shape, generator=g) * 3
+    target = torch.randint(0, shape[1], (shape[0], *shape[2:]), generator=g)
+    loss = OhemCE(shape[1], thresh=thresh, min_kept=min_kept)
+    for t in (target, torch.where(torch.rand(target.shape, generator=g) < 0.3, 255, target),
+              torch.full_like(target, 255)):
+        ce, valid, tt = loss._pixel_ce(logits, t)
+        hard = valid & (ce > -np.log(thresh))
+        read, on_device = loss._keep_read(ce, valid, hard), loss._keep_on_device(ce, valid, hard)
+        assert torch.equal(read, on_device)
+        assert loss._mean(ce * on_device, on_device, tt).item() == pytest.approx(loss(logits, t).item())

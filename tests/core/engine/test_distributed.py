@@ -121,7 +121,8 @@ def test_two_processes_train_what_one_trains(runs):
 def test_only_rank_zero_writes(runs):
     ddp, _, r = runs
     assert sorted(p.name for p in ddp.iterdir()) == ["best.pt", "config.yaml", "last.pt", "metrics.jsonl",
-                                                     "summary.json"]  # no stray temporary files
+                                                     "summary.json", "tb"]  # no stray temporary files
+    assert len(list((ddp / "tb").iterdir())) == 1  # one event file: rank 0's
     assert len((ddp / "metrics.jsonl").read_text().splitlines()) == 2  # one line per epoch, not per rank
     assert r.stdout.count("epoch 1:") == 1 and r.stdout.count("finished:") == 1
     summary = json.loads((ddp / "summary.json").read_text())

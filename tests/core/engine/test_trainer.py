@@ -280,3 +280,26 @@ def test_a_later_check_that_shortens_the_plan_ends_the_run_there(synth_data, tmp
     assert steps[-1].lr == pytest.approx(0.0, abs=1e-12)
     st = load_checkpoint(tmp_path / "r" / "last.pt")
     assert st["epochs"] == 3
+
+
+def test_run_writes_tensorboard_events_with_previews(synth_data, tmp_path):
+    """Every run leaves TensorBoard events in RUN/tb: step losses as reported, one mIoU per
+    epoch, and image | truth | prediction strips of validation images."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    steps, epochs = [], []
+    Trainer(tiny(synth_data, tmp_path / "t"), [lambda e: isinstance(e, StepDone) and steps.append(e),
+                                              lambda e: isinstance(e, EpochDone) and epochs.append(e)]).run()
+    acc = EventAccumulator(str(tmp_path / "t" / "tb"), size_guidance={"scalars": 0, "images": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    loss = [e for e in acc.Scalars(next(t for t in tags["scalars"] if "loss" in t and "val" not in t
+                                        and "epoch" not in t))]
+    assert [e.step for e in loss] == [s.step for s in steps]
+    assert [e.value for e in loss] == pytest.approx([s.loss for s in steps], rel=1e-6)
+    miou = acc.Scalars(next(t for t in tags["scalars"] if "miou" in t.lower()))
+    assert [e.value for e in miou] == pytest.approx([e.miou for e in epochs], rel=1e-6)
+    previews = [t for t in tags["images"] if "preview" in t]
+    assert len(previews) == 3  # the first three validation images
+    img = acc.Images(previews[0])
+    assert len(img) == 2 and img[0].width == 3 * 96 and img[0].height == 64  # 64x96 images, side by side

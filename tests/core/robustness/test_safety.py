@@ -119,14 +119,13 @@ def no_network(monkeypatch):
 
 
 def test_every_model_builds_offline(no_network):
-    from core.errors import ModelError
-    from core.models import create_model, list_models, model_info
+    """Built from scratch, no model reaches for the network (pretrained weights offline:
+    tests/core/models/test_pretrained_hub.py)."""
+    from core.models import create_model, list_models
 
     for arch in list_models():
         model = create_model(arch, 11)
         assert sum(p.numel() for p in model.parameters()) > 0
-        with pytest.raises(ModelError, match="weights_path"):
-            create_model(arch, 11, model_info(arch).default_encoder, pretrained=True)
     assert no_network == []
 
 
