@@ -4,7 +4,7 @@ Two copies of the same model (same seed) train on the same random batch; steps a
 eager/compiled so load changes hit both alike. Prints the first compiled step (compile time)
 and the median step time of each after that.
 
-    .venv/bin/python benchmarks/bench_compile.py --arch ddrnet23-slim --size 240x320 --batch 4 [--bf16]
+    .venv/bin/python -m benchmarks.bench_compile --arch ddrnet23-slim --size 240x320 --batch 4 [--bf16]
 
 --bf16 runs both under bf16 autocast with channels_last inputs and weights, the Trainer's
 `precision: auto` on a CPU with native bf16.
@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import machine  # noqa: E402
+from benchmarks._common import machine
 
 
 def main() -> None:

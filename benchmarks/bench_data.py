@@ -4,24 +4,20 @@ The loader runs exactly as the Trainer builds it (core.engine.setup.build_train_
 default number of workers; consumption is a unet/resnet18 training step on tensors already in
 memory. Cold = first pass (PNG decode + resize), warm = later passes (decoded pairs cached).
 
-    .venv/bin/python benchmarks/bench_data.py [--size 360x480] [--batches 20]
+    .venv/bin/python -m benchmarks.bench_data [--size 360x480] [--batches 20]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import CAMVID, machine, table  # noqa: E402
-
-from core.config import TrainConfig, parse_size  # noqa: E402
-from core.data.source import open_dataset  # noqa: E402
-from core.engine.setup import build_train_loader  # noqa: E402
-from core.models.registry import create_model  # noqa: E402
+from benchmarks._common import CAMVID, machine, table
+from core.config import TrainConfig, parse_size
+from core.data.source import open_dataset
+from core.engine.setup import build_train_loader
+from core.models.registry import create_model
 
 
 def loader_rate(cfg: TrainConfig, batches: int) -> tuple[float, float]:

@@ -124,16 +124,16 @@ def roadseg(args, env, extra: list[str]) -> tuple[float, float, dict]:
         return images / summary["phases"]["training"], seconds, summary["phases"]
 
 
-def proxy_steps(threads: int, steps: int = 30, warmup: int = 5) -> tuple[float, float]:
-    """Steps/s of the camvid-fast model + loss at 64x64, batch 4: a plain loop over random tensors
-    against `roadseg train` on 64x64 CamVid images (no augmentation), in this process."""
+def proxy_steps(threads: int, reps: int, steps: int = 40, warmup: int = 5) -> tuple[float, float]:
+    """Median steps/s of the camvid-fast model + loss at 64x64, batch 4: a plain loop over random
+    tensors against `roadseg train` on 64x64 CamVid images (no augmentation), interleaved."""
     import torch
 
     from core.config import TrainConfig
     from core.device import autocast_dtype, resolve_precision, use_channels_last
     from core.engine.events import StepDone
-    from core.engine.trainer import Trainer
     from core.engine.setup import build_model
+    from core.engine.trainer import Trainer
     from core.losses import AuxLoss, create_loss
     from core.presets import load_preset
 
@@ -141,42 +141,51 @@ def proxy_steps(threads: int, steps: int = 30, warmup: int = 5) -> tuple[float, 
     preset = {k: v for k, v in load_preset("camvid-fast").items() if k not in ("name", "time_budget")}
     cfg = TrainConfig(**{**preset, "data": str(CAMVID), "image_size": (64, 64), "crop_size": None, "batch_size": 4,
                          "augment": "none", "rare_crop": 0.0, "class_weights": "none", "epochs": 1})
-    device = torch.device("cpu")
-    precision = resolve_precision(cfg.precision, device)
-    cl = use_channels_last(cfg.channels_last, device, precision)
-    model = build_model(cfg, 11)
-    if cl:
-        model = model.to(memory_format=torch.channels_last)
-    loss_fn = AuxLoss.wrap(create_loss(cfg.loss, 11), model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    x = torch.randn(4, 3, 64, 64)
-    if cl:
-        x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 11, (4, 64, 64))
-    model.train()
-    stamps = []
-    for _ in range(warmup + steps):
-        with torch.autocast("cpu", dtype=autocast_dtype(precision), enabled=precision != "fp32"):
-            loss = loss_fn(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        float(loss)
-        stamps.append(time.perf_counter())
-    plain_rate = steps / (stamps[-1] - stamps[warmup - 1])
+    precision = resolve_precision(cfg.precision, torch.device("cpu"))
+    cl = use_channels_last(cfg.channels_last, torch.device("cpu"), precision)
 
-    ours = []
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(cfg.replace(out=tmp, device="cpu"))
+    def plain() -> float:
+        torch.manual_seed(0)
+        model = build_model(cfg, 11)
+        if cl:
+            model = model.to(memory_format=torch.channels_last)
+        loss_fn = AuxLoss.wrap(create_loss(cfg.loss, 11), model)
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        x = torch.randn(4, 3, 64, 64)
+        x = x.contiguous(memory_format=torch.channels_last) if cl else x
+        y = torch.randint(0, 11, (4, 64, 64))
+        model.train()
+        stamps = []
+        for _ in range(warmup + steps):
+            with torch.autocast("cpu", dtype=autocast_dtype(precision), enabled=precision != "fp32"):
+                loss = loss_fn(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            float(loss)
+            stamps.append(time.perf_counter())
+        return steps / (stamps[-1] - stamps[warmup - 1])
 
-        def on(ev):
-            if isinstance(ev, StepDone):
-                ours.append(time.perf_counter())
-                if len(ours) >= warmup + steps:
-                    trainer.cancel()
-        trainer.add_listener(on)
-        trainer.run()
-    return plain_rate, steps / (ours[warmup + steps - 1] - ours[warmup - 1])
+    def ours() -> float:
+        stamps = []
+        with tempfile.TemporaryDirectory() as tmp:
+            trainer = Trainer(cfg.replace(out=tmp, device="cpu"))
+
+            def on(ev):
+                if isinstance(ev, StepDone):
+                    stamps.append(time.perf_counter())
+                    if len(stamps) >= warmup + steps:
+                        trainer.cancel()
+            trainer.add_listener(on)
+            trainer.run()
+        return steps / (stamps[warmup + steps - 1] - stamps[warmup - 1])
+
+    rates: dict[str, list[float]] = {"plain": [], "ours": []}
+    for _ in range(reps):
+        rates["plain"].append(plain())
+        rates["ours"].append(ours())
+        print(f"  proxy: plain {rates['plain'][-1]:.1f}, roadseg {rates['ours'][-1]:.1f} steps/s", file=sys.stderr)
+    return statistics.median(rates["plain"]), statistics.median(rates["ours"])
 
 
 def main() -> None:
@@ -213,7 +222,7 @@ def main() -> None:
             + (["--batch-size", str(args.batch)] if args.limit else [])),  # a few images: the given batch
     }
     wanted = dict(zip(["plain", "plain-amp", "roadseg", "ddrnet"], jobs))
-    jobs = {wanted[k]: jobs[wanted[k]] for k in args.jobs.split(",")}
+    jobs = {wanted[k]: jobs[wanted[k]] for k in args.jobs.split(",") if k}
     results: dict[str, list] = {k: [] for k in jobs}
     for _ in range(args.reps):  # interleaved, so a load change hits every job alike
         for name, fn in jobs.items():
@@ -230,11 +239,13 @@ def main() -> None:
     print(f"machine: {machine()}; device {args.device}")
     print(f"data {args.data}; {args.size}, batch {args.batch}, {args.epochs} epochs, plain-loop workers "
           f"{args.workers}; median of {args.reps}\n")
-    print(table(["job", "train img/s", "whole job s", "rate vs plain --amp", "job vs plain --amp",
-                 "roadseg phases (s)"], rows))
+    if rows:
+        print(table(["job", "train img/s", "whole job s", "rate vs plain --amp", "job vs plain --amp",
+                     "roadseg phases (s)"], rows))
     if args.proxy:
-        plain_rate, ours_rate = proxy_steps(threads)
-        print("\nper-step overhead (camvid-fast model + loss, 64x64, batch 4, no augmentation):")
+        plain_rate, ours_rate = proxy_steps(threads, max(args.reps, 3))
+        print(f"\nper-step overhead (camvid-fast model + loss, 64x64, batch 4, no augmentation; 40 steps "
+              f"after 5, median of {max(args.reps, 3)} interleaved):")
         print(table(["loop", "steps/s", "vs plain"], [["plain, random tensors", f"{plain_rate:.1f}", "1.00x"],
                                                      ["roadseg train", f"{ours_rate:.1f}",
                                                       f"{ours_rate / plain_rate:.2f}x"]]))

@@ -1,22 +1,19 @@
 """Inference latency per image and GFLOPs for every registered architecture at 360x480
 (default encoder and options, batch 1, fp32, eval mode, torch.inference_mode).
 
-    .venv/bin/python benchmarks/bench_inference.py [--size 360x480] [--reps 5]
+    .venv/bin/python -m benchmarks.bench_inference [--size 360x480] [--reps 5]
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, matmul_ceiling_gflops, median_time, table  # noqa: E402
-
-from core.config import parse_size  # noqa: E402
-from core.flops import count_gflops, count_params  # noqa: E402
-from core.models.registry import create_model, list_models, model_info  # noqa: E402
+from benchmarks._common import machine, matmul_ceiling_gflops, median_time, table
+from core.config import parse_size
+from core.flops import count_gflops, count_params
+from core.models.registry import create_model, list_models, model_info
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ the crop size, so at 4x360x480 the loss is a large share of a step that costs ~0
 network itself. Each entry is forward + backward of the loss alone on float32 logits with 10%
 void pixels; the variants run round-robin, `--reps` times, and the table shows the median.
 
-    .venv/bin/python benchmarks/bench_loss.py [--size 360x480] [--batch 4] [--reps 5]
+    .venv/bin/python -m benchmarks.bench_loss [--size 360x480] [--batch 4] [--reps 5]
 """
 from __future__ import annotations
 
@@ -13,16 +13,12 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import machine, table  # noqa: E402
-
-from core.config import parse_size  # noqa: E402
-from core.losses import create_loss  # noqa: E402
+from benchmarks._common import machine, table
+from core.config import parse_size
+from core.losses import create_loss
 
 
 def seconds(loss_fn, logits: torch.Tensor, target: torch.Tensor) -> float:

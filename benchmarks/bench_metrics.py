@@ -1,22 +1,18 @@
 """Evaluation metrics: our confusion matrix vs torchmetrics' MulticlassJaccardIndex on the same
 predictions (the 101 CamVid val masks). Same numbers, and how much faster.
 
-    .venv/bin/python benchmarks/bench_metrics.py
+    .venv/bin/python -m benchmarks.bench_metrics
 """
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 import torch
 from torchmetrics.classification import MulticlassJaccardIndex
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from _common import CAMVID, machine, median_time, table  # noqa: E402
-
-from core.classes import IGNORE_INDEX  # noqa: E402
-from core.data.source import open_dataset  # noqa: E402
-from core.metrics import ConfusionMatrix, compute_scores  # noqa: E402
+from benchmarks._common import CAMVID, machine, median_time, table
+from core.classes import IGNORE_INDEX
+from core.data.source import open_dataset
+from core.metrics import ConfusionMatrix, compute_scores
 
 
 def main() -> None:

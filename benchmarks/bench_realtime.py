@@ -13,7 +13,7 @@ head), `detail` (detail=True: DDRNet's train-time boundary head and its loss), `
 autocast, as `precision: auto` picks on CPUs with native bf16), `nchw` (contiguous NCHW instead
 of channels_last). E.g. `ddrnet23-slim::bf16+nchw`.
 
-    .venv/bin/python benchmarks/bench_realtime.py [--models unet:resnet18,ddrnet23-slim]
+    .venv/bin/python -m benchmarks.bench_realtime [--models unet:resnet18,ddrnet23-slim]
                                                   [--size 360x480] [--batch 4] [--steps 5]
                                                   [--warmup 2] [--reps 2]
 """
@@ -23,18 +23,14 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import machine, table  # noqa: E402
-
-from core.config import parse_size  # noqa: E402
-from core.flops import count_gflops, count_params  # noqa: E402
-from core.losses import AuxLoss, create_loss  # noqa: E402
-from core.models.registry import create_model  # noqa: E402
+from benchmarks._common import machine, table
+from core.config import parse_size
+from core.flops import count_gflops, count_params
+from core.losses import AuxLoss, create_loss
+from core.models.registry import create_model
 
 
 def train_throughput(model: torch.nn.Module, size, batch: int, steps: int, warmup: int,

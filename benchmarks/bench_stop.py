@@ -7,7 +7,7 @@ until its first step is running, sends SIGINT a random 2-12 s later and measures
 the child prints "stopped" (last.pt saved) and until it has exited. For comparison, the table also
 shows one whole step of the same model (the old worst case).
 
-    .venv/bin/python benchmarks/bench_stop.py --data ../shared/data/camvid --trials 5
+    .venv/bin/python -m benchmarks.bench_stop --data ../shared/data/camvid --trials 5
 """
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import CAMVID, machine, table  # noqa: E402
+from benchmarks._common import CAMVID, machine, table
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = "from core.cli import entry; entry()"  # what the `roadseg` script runs
@@ -84,9 +83,9 @@ def step_time(args) -> float:
     """One whole training step of the same model (one timed step; the first is not faster enough to matter here)."""
     import torch
 
+    from benchmarks._common import median_time
     from core.losses import create_loss
     from core.models.registry import create_model
-    from benchmarks._common import median_time
 
     h, w = (int(v) for v in args.size.split("x"))
     model = create_model(args.arch, 11, encoder=args.encoder or None).train()

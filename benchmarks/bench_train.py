@@ -7,7 +7,7 @@ Two comparisons per model, measured side by side in one run:
 Throughput is steady-state wall-clock images/s over the timed steps (data loading included), the
 median over repetitions. FLOPs come from core.flops (forward) x3 for forward+backward.
 
-    .venv/bin/python benchmarks/bench_train.py [--models segformer:resnet18,unet:resnet18,deeplabv3:resnet50]
+    .venv/bin/python -m benchmarks.bench_train [--models segformer:resnet18,unet:resnet18,deeplabv3:resnet50]
                                                [--steps 6] [--warmup 2] [--reps 2] [--size 360x480]
 """
 from __future__ import annotations
@@ -25,14 +25,12 @@ import segmentation_models_pytorch as smp
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import CAMVID, machine, matmul_ceiling_gflops, table  # noqa: E402
-
-from core.config import TrainConfig, parse_size  # noqa: E402
-from core.engine.events import StepDone  # noqa: E402
-from core.engine.trainer import Trainer  # noqa: E402
-from core.flops import count_gflops  # noqa: E402
-from core.models.registry import create_model  # noqa: E402
+from benchmarks._common import CAMVID, machine, matmul_ceiling_gflops, table
+from core.config import TrainConfig, parse_size
+from core.engine.events import StepDone
+from core.engine.trainer import Trainer
+from core.flops import count_gflops
+from core.models.registry import create_model
 
 SMP_CLASSES = {"segformer": smp.Segformer, "unet": smp.Unet, "deeplabv3": smp.DeepLabV3,
                "deeplabv3plus": smp.DeepLabV3Plus, "fpn": smp.FPN}

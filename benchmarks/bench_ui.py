@@ -7,7 +7,7 @@
 3. Stop latency: TrainView.stop() -> RunFinished(cancelled=True) delivered on the UI thread with
    last.pt on disk.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_ui.py [--data DIR]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_ui [--data DIR]
 
 Without --data a small synthetic set (360x480) is generated in a temp dir. Waiting is done with a
 QEventLoop (QTest.qWait would hold the GIL in PySide6 and starve the training thread).
@@ -22,14 +22,13 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import (QElapsedTimer, QEventLoop, QObject, QSettings, Qt,  # noqa: E402
-                            QTimer, Slot, qInstallMessageHandler)
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import (QElapsedTimer, QEventLoop, QObject, QSettings, Qt, QTimer, Slot,
+                            qInstallMessageHandler)
+from PySide6.QtWidgets import QApplication
 
-from benchmarks._common import machine, table  # noqa: E402
+from benchmarks._common import machine, table
 
 TICK_MS = 5
 

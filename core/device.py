@@ -58,9 +58,10 @@ def autocast_dtype(precision: str) -> torch.dtype | None:
 def use_channels_last(setting: bool | None, device: torch.device, precision: str = "fp32") -> bool:
     """channels_last memory format: explicit setting, else on CUDA and on CPUs running bf16.
 
-    Measured (benchmarks/RESULTS.md sections 1 and 5): on an AVX2 CPU in fp32, UNet-ResNet18
-    trained ~7% slower in channels_last than NCHW; on an AVX-512-BF16 CPU, DDRNet-23-slim trained
-    in bf16 at 25.9 img/s in channels_last against 21.1 in NCHW (fp32: NCHW level or ahead).
+    Measured (benchmarks/RESULTS.md, training throughput and real-time network): on an AVX2 CPU
+    in fp32, UNet-ResNet18 trained ~7% slower in channels_last than NCHW; on an AVX-512-BF16 CPU,
+    DDRNet-23-slim trained in bf16 at 25.9 img/s in channels_last against 21.1 in NCHW (fp32:
+    NCHW level or ahead).
     On GPUs with tensor cores it is the usual win. MPS never uses it.
     """
     if device.type == "mps":

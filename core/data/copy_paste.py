@@ -1,8 +1,8 @@
 """Copy-paste of rare-class pixels from another training image (Ghiasi et al., "Simple Copy-Paste
 is a Strong Data-Augmentation Method", CVPR 2021, for semantic masks).
 
-Why: on CamVid the fifth preset's errors on Pole are recognition, not placement (RESULTS.md
-section 9, seventh round): whole poles are missed and building edges are called poles, and Pole
+Why: on CamVid the preset's errors on Pole are recognition, not placement (benchmarks/RESULTS.md,
+"Pole, the class under 0.20"): whole poles are missed and building edges are called poles, and Pole
 is only .265 IoU on the training images themselves. Pasting the rare classes' pixels of another
 scene shows each thin object against new backgrounds, so context alone cannot explain it.
 The pixels go to the same place in the receiving image: CamVid's images share one camera height

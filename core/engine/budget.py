@@ -1,16 +1,17 @@
 """A run's time budget: how many epochs fit in N minutes on the machine it runs on.
 
-The issue behind it: camvid-fast is "the best recipe for 60 minutes of a 2-core CPU", but the
-CPUs differ by 2-3x (AVX2 fp32, Zen 4 bf16, Zen 5 bf16; benchmarks/RESULTS.md section 5), so a
+Why: camvid-fast is "the best recipe for 60 minutes of a 2-core CPU", but such
+CPUs differ by 2-3x (AVX2 fp32, Zen 4 bf16, Zen 5 bf16; benchmarks/RESULTS.md), so a
 fixed epoch count is either too long for a slow one or leaves time unused on a fast one. With
 `time_budget` (minutes) `epochs` becomes a cap: after each of the first `PLAN_EPOCHS` epochs the
 trainer times them and sets the epoch count that fits, so the learning-rate schedule is planned
 over the run's real length (with a warm-up of that many epochs the rebuilt schedule is the one it
 would have been from the start, core.optim.rebuild_scheduler). Epochs can slow down later (a
-session-8 run planned 98 epochs from 33 s ones, then they took 40 s and it ended at 65 minutes of
-55), so after the planning epochs the plan is checked after every epoch against the pace of the
-last `RECENT_EPOCHS`, and shortened when they no longer fit; it is never lengthened then, since a
-longer schedule would raise a learning rate that has already begun to fall.
+camvid-fast run at 270x360 on a 2-core Zen 4 CPU, 2026-12-02, planned 98 epochs from 33 s ones,
+then they took 40 s and it ended at 65 minutes of 55), so after the planning epochs the plan is
+checked after every epoch against the pace of the last `RECENT_EPOCHS`, and shortened when they
+no longer fit; it is never lengthened then, since a longer schedule would raise a learning rate
+that has already begun to fall.
 """
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ A real child trains a model whose step takes a few tenths of a second on a quiet
 measured from the signal: until the run has stopped (last.pt and summary written, "stopped"
 printed), which the Trainer bounds by the rest of the current step plus the save, and until the
 process has exited, which adds the interpreter's teardown of torch (about 0.3 s on a quiet machine,
-several seconds on a heavily shared one). The GUI's Stop button is measured by the GUI engineers
-in tests/guiapp/test_train_view.py::test_stop_cancels_and_keeps_last_checkpoint.
+several seconds on a heavily shared one). The GUI's Stop button is measured in
+tests/guiapp/test_train_view.py::test_stop_cancels_and_keeps_last_checkpoint.
 """
 import json
 import re

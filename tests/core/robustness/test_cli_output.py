@@ -1,8 +1,7 @@
 """What the terminal shows when a command fails: exactly one `roadseg: error:` line.
 
-These pin four faults found by the robustness work in files owned by the engine/CLI engineer;
-each is a strict xfail until its fix (tests/RELIABILITY.md, "Fixes needed") lands, after which the
-marker must go.
+These pin four faults that fault injection found in the CLI's error path (tests/RELIABILITY.md,
+fixes F1, F3 and F4), so that none of them comes back.
 """
 import io
 import sys

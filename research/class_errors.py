@@ -1,4 +1,5 @@
-"""Why one class scores low: resolution, or recognition? (issue 6's Pole)
+"""Why one class scores low: resolution, or recognition? (CamVid's Pole, under 0.20 IoU in every
+from-scratch recipe of benchmarks/RESULTS.md)
 
 Two measurements for one class on one split:
 - the resolution ceiling: the ground truth itself, area-averaged down to 1/s of the image (what a
@@ -16,27 +17,22 @@ Two measurements for one class on one split:
   when a constant is added to its logit before the argmax (a prior shift, as in long-tail
   "logit adjustment"): if no shift lifts the IoU, the ranking itself is wrong, not a threshold.
 
-    .venv/bin/python benchmarks/class_errors.py --class Pole [--checkpoint runs/x/best.pt]
-                                                [--data ../shared/data/camvid] [--split val]
-                                                [--every 3]
+    .venv/bin/python -m research.class_errors --class Pole [--checkpoint runs/x/best.pt]
+                                              [--data ../shared/data/camvid] [--split val]
+                                              [--every 3]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import CAMVID, machine, table  # noqa: E402
-
-from core.classes import IGNORE_INDEX  # noqa: E402
-from core.data.source import open_dataset  # noqa: E402
+from benchmarks._common import CAMVID, machine, table
+from core.classes import IGNORE_INDEX
+from core.data.source import open_dataset
 
 STRIDES = (2, 4, 8, 16)
 DISTANCES = (1.5, 3, 5, 10, 20)

@@ -1,4 +1,5 @@
-"""Does the split's own image statistics help? (AdaBN, Li et al. 2016; issue 6's unseen streets)
+"""Does the split's own image statistics help? (AdaBN, Li et al. 2016; for
+a street the training set never showed, such as CamVid's held-out sequence 0006R0)
 
 Scores a checkpoint on a split, then re-estimates every BatchNorm layer's running mean and
 variance from that split's images (no labels: a cumulative average over batches of 4 in
@@ -6,23 +7,18 @@ training mode, no weights change) and scores it again. A network trained on one 
 shown another sees shifted feature statistics; if that shift were what costs the rare classes,
 re-estimating them would win it back.
 
-    .venv/bin/python benchmarks/adapt_bn.py --checkpoint runs/x/best.pt [--split val]
-                                            [--holdout 0006R0] [--data ../shared/data/camvid]
+    .venv/bin/python -m research.adapt_bn --checkpoint runs/x/best.pt [--split val]
+                                          [--holdout 0006R0] [--data ../shared/data/camvid]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import CAMVID, machine, table  # noqa: E402
-
-from core.data.source import open_dataset  # noqa: E402
-from core.evaluate import Predictor, evaluate_model  # noqa: E402
+from benchmarks._common import CAMVID, machine, table
+from core.data.source import open_dataset
+from core.evaluate import Predictor, evaluate_model
 
 BATCH = 4
 

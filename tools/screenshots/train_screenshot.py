@@ -2,7 +2,7 @@
 README's first picture), made under a real X server so it shows what a person sees:
 
     .venv/bin/roadseg synth --out /tmp/trainsynth --count 24
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/train_screenshot.py \
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m tools.screenshots.train_screenshot \
         --data /tmp/trainsynth
 
 Drives the window as a person would: opens the dataset, picks the camvid-fast preset, shrinks
@@ -16,17 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from PySide6.QtWidgets import QApplication
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from benchmarks._gui import save_screenshot, scratch_state, wait  # noqa: E402
+from tools.app_driver import save_screenshot, scratch_state, wait
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="a dataset to train on (e.g. roadseg synth's)")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "resources"
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "resources"
                                          / "screenshots" / "train.png"))
     ap.add_argument("--size", default="1500x900")
     ap.add_argument("--image-size", default="128x160")

@@ -6,7 +6,7 @@ sample is the wall time of delivering one move *and* processing the repaint it c
 update + viewport paint), which is what stands between the hand and the screen. Target: p95
 <= 16 ms (one frame at 60 Hz).
 
-    .venv/bin/python benchmarks/brush_latency.py [--moves 400] [--step 6]
+    .venv/bin/python -m benchmarks.bench_brush [--moves 400] [--step 6]
 
 Runs offscreen unless a display is set (QT_QPA_PLATFORM=xcb under xvfb-run measures X11 too).
 """
@@ -17,7 +17,6 @@ import math
 import os
 import sys
 import time
-from pathlib import Path
 
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,16 +24,14 @@ if not os.environ.get("DISPLAY"):
 # in the same flush, so each sample really holds the handler *and* its repaint.
 os.environ.setdefault("QT_QPA_UPDATE_IDLE_TIME", "0")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from benchmarks._gui import scratch_state  # noqa: E402
-from core.data.source import open_dataset  # noqa: E402
-from core.data.synth import generate_synthetic  # noqa: E402
+from core.data.source import open_dataset
+from core.data.synth import generate_synthetic
+from tools.app_driver import scratch_state
 
 SIZES = {"2048x1024": (1024, 2048), "480x360": (360, 480)}  # label: (H, W)
 CASES = [  # (dataset, brush px, zoom relative to "fit")
@@ -50,7 +47,7 @@ class PaintCounter(QObject):
         super().__init__()
         self.count, self.seconds, self._t0 = 0, 0.0, None
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
             self.count += 1
         return False

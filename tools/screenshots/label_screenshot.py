@@ -2,7 +2,7 @@
 server so it shows what a person sees:
 
     .venv/bin/roadseg synth --out /tmp/labsynth --count 6
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/label_screenshot.py \
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m tools.screenshots.label_screenshot \
         --data /tmp/labsynth [--runs RUNS_DIR]
 
 Paints with real mouse events (QTest on the canvas viewport): brush strokes, a flood fill, a
@@ -15,13 +15,11 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from benchmarks._gui import save_screenshot, scratch_state, wait  # noqa: E402
+from tools.app_driver import save_screenshot, scratch_state, wait
 
 LEFT, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
@@ -30,7 +28,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="a dataset to copy and edit (it is not changed)")
     ap.add_argument("--runs", default=None, help="runs folder with a model for the review order")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "resources"
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "resources"
                                          / "screenshots" / "label.png"))
     ap.add_argument("--size", default="1500x860")
     args = ap.parse_args(argv)
