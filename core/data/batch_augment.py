@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -422,3 +424,22 @@ class BatchAugment:
         std = ((lo + (hi - lo) * u[:, _NOISE]) * 255.0).float().view(-1, 1, 1, 1)
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return (x + noise * std).clamp_(0.0, 255.0)
+
+
+def preview_draws(preset: str, image: np.ndarray, mask: np.ndarray, image_size: tuple[int, int],
+                  draws: int, seed: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`draws` random results of `preset` on one image (RGB uint8 HxWx3) and its mask, as
+    (RGB uint8, mask uint8) at `image_size`: what training does to it, for the Dataset view's
+    preview. One batch of copies through the same BatchAugment the trainer uses."""
+    h, w = (int(v) for v in image_size)
+    image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    images = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].repeat(draws, 1, 1, 1)
+    masks = torch.from_numpy(mask)[None].repeat(draws, 1, 1)
+    generator = torch.Generator()
+    generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, (1,)).item()))
+    x, y = BatchAugment(preset, (h, w))(images, masks, generator)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    rgb = ((x * std + mean) * 255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return [(rgb[i], y[i].to(torch.uint8).numpy()) for i in range(draws)]

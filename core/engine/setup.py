@@ -96,7 +96,9 @@ def _worker_init(worker_id: int) -> None:
     random.seed(seed)
 
 
-BATCHED_DEVICES = ("cuda",)  # where training batches are augmented on the device (see below)
+# where training batches are augmented as tensors on the device (see build_train_loader); MPS,
+# never measured here, keeps the per-sample path
+BATCHED_DEVICES = ("cuda", "cpu")
 
 
 def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
@@ -108,10 +110,10 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     named at the start (all of them, core.data.decoded) instead of when first drawn. On a
     device in BATCHED_DEVICES the split then lives on the device as uint8 tensors and whole
     batches are augmented there (core.data.batch_loader): no worker processes, no per-sample
-    host work between GPU steps. Elsewhere the decoded pairs fill the per-sample dataset's cache
-    and albumentations augments each sample (on a 2-core CPU the batched ops were not reliably
-    faster: benchmarks/RESULTS.md, "Data pipeline"). Worker processes use `spawn` (safe beside
-    Qt threads). With `world_size` > 1 (torchrun) this rank's loader yields its share of each
+    host work between GPU steps, and on a 2-core CPU 1.6x the per-sample rate for camvid-fast's
+    augmentation (benchmarks/RESULTS.md, "Training on a GPU"). Elsewhere the decoded pairs fill
+    the per-sample dataset's cache and albumentations augments each sample, in `cfg.workers`
+    worker processes started with `spawn` (safe beside Qt threads). With `world_size` > 1 (torchrun) this rank's loader yields its share of each
     global batch of `cfg.batch_size`, in the single-process order. Rare-class crops and
     copy-paste aim at the rare classes of `stats` (the training split's; read when not given)."""
     rare_crop = copy_paste = None

@@ -1,4 +1,5 @@
-"""Augmentation preview: one image through a preset several times, in a grid.
+"""Augmentation preview: one image through a preset several times, in a grid, by the same
+batched augmentation the trainer runs (core.data.batch_augment.preview_draws).
 
 Seeing six random draws (flip, rotation, scale, brightness…) with the mask following along tells a
 person at once whether a preset is too weak, too wild, or breaks image/mask alignment."""
@@ -9,19 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from core.data.augment import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD, build_transform
+from core.data.augment import AUGMENT_PRESETS
+from core.data.batch_augment import preview_draws
 from guiapp.widgets.np_qimage import blend, rgb_to_pixmap
-
-_MEAN = np.asarray(IMAGENET_MEAN, np.float32)
-_STD = np.asarray(IMAGENET_STD, np.float32)
-
-
-def denormalise(tensor) -> np.ndarray:
-    """[3,H,W] normalised float tensor (ImageNet mean/std) -> HxWx3 uint8 RGB for display."""
-    arr = tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
-    arr = arr.transpose(1, 2, 0) * _STD + _MEAN
-    return (arr * 255.0).clip(0, 255).astype(np.uint8)
-
 
 def preview_size(h: int, w: int, max_w: int = 320) -> tuple[int, int]:
     """Keep the aspect ratio, at most `max_w` wide, both sides multiples of 8."""
@@ -96,15 +87,11 @@ class AugmentGrid(QWidget):
             return
         h, w = preview_size(*self._image.shape[:2])
         try:
-            tf = build_transform(self.preset.currentText(), (h, w), train=True)
             mask = self._mask if self._mask is not None else np.full(self._image.shape[:2], 255,
                                                                      np.uint8)
             self._arrays = []
-            for _ in self.tiles:
-                out = tf(image=self._image, mask=mask)
-                rgb = denormalise(out["image"])
-                m = np.asarray(out["mask"].cpu() if hasattr(out["mask"], "cpu") else out["mask"])
-                m = m.astype(np.uint8)
+            draws = preview_draws(self.preset.currentText(), self._image, mask, (h, w), len(self.tiles))
+            for rgb, m in draws:
                 if self.show_mask.isChecked() and self._mask is not None:
                     rgb = blend(rgb, self._schema.colorize(m), 0.45, valid=m != 255)
                 self._arrays.append(rgb)

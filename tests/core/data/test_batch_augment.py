@@ -267,3 +267,26 @@ def test_unknown_preset():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match=r"\[B,3,H,W\]"):
         BatchAugment("none", (8, 8))(torch.zeros(2, 8, 8, dtype=torch.uint8), torch.zeros(2, 8, 8), gen())
+
+
+def test_preview_draws_show_what_training_does_to_one_image():
+    import cv2
+
+    from core.data.batch_augment import preview_draws
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[:, 40:] = 3
+    plain = preview_draws("none", image, mask, (30, 40), 2, seed=1)
+    assert len(plain) == 2
+    expected = cv2.resize(image, (40, 30), interpolation=cv2.INTER_LINEAR)
+    for rgb, m in plain:  # no augmentation: the resized image and mask, exactly
+        assert np.array_equal(rgb, expected)
+        assert np.array_equal(m, cv2.resize(mask, (40, 30), interpolation=cv2.INTER_NEAREST))
+    strong = preview_draws("strong", image, mask, (30, 40), 6, seed=1)
+    assert all(rgb.shape == (30, 40, 3) and rgb.dtype == np.uint8 for rgb, _ in strong)
+    assert all(set(np.unique(m)) <= {0, 3, 255} for _, m in strong)  # no blended class ids
+    assert any(not np.array_equal(strong[0][0], rgb) for rgb, _ in strong[1:])  # each draw differs
+    again = preview_draws("strong", image, mask, (30, 40), 6, seed=1)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(strong, again))

@@ -122,3 +122,18 @@ def test_flushed_at_epoch_end_and_closed_at_the_end(tmp_path):
     log(RunFinished(str(tmp_path), {}, False))
     assert log._writer is None
     assert len(list((tmp_path / "tb").glob("events.out.tfevents.*"))) == 1
+
+
+def test_tall_previews_are_scaled_down_to_the_preview_height(tmp_path):
+    from core.engine.tensorboard_log import MAX_PREVIEW_HEIGHT
+
+    log = TensorBoardLogger(tmp_path)
+    log(_started(tmp_path))
+    images = np.full((1, 360, 480, 3), 200, np.uint8)
+    masks = np.zeros((1, 360, 480), np.int64)
+    log.log_previews(1, images, masks, masks, COLOURS, IGNORE)
+    log.close()
+    (event,) = _read(tmp_path / "tb").Images("val_preview/0")
+    assert (event.height, event.width) == (MAX_PREVIEW_HEIGHT, 3 * 480 * MAX_PREVIEW_HEIGHT // 360)
+    strip = np.asarray(Image.open(io.BytesIO(event.encoded_image_string)).convert("RGB"))
+    assert (strip[:, :320] == 200).all() and (strip[:, 320:640] == COLOURS[0]).all()  # uniform areas stay exact
