@@ -53,3 +53,26 @@ def table(headers: list[str], rows: list[list]) -> str:
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
                      + [line(r) for r in cells[1:]])
+
+
+def trainer_steps_per_s(cfg, steps: int, warmup: int) -> float:
+    """Steps per second of `roadseg`'s Trainer on `cfg` (its run folder a temporary one), timed
+    from the StepDone events after `warmup` steps; the run is stopped once they are seen."""
+    import tempfile
+
+    from core.engine.events import StepDone
+    from core.engine.trainer import Trainer
+
+    stamps: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg.replace(out=tmp))
+
+        def on(ev):
+            if isinstance(ev, StepDone):
+                stamps.append(time.perf_counter())
+                if len(stamps) >= warmup + steps:
+                    trainer.cancel()
+
+        trainer.add_listener(on)
+        trainer.run()
+    return steps / (stamps[warmup + steps - 1] - stamps[warmup - 1])

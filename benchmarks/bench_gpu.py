@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._common import CAMVID, machine, table
+from benchmarks._common import CAMVID, machine, table, trainer_steps_per_s
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,9 +131,7 @@ def proxy_steps(threads: int, reps: int, steps: int = 40, warmup: int = 5) -> tu
 
     from core.config import TrainConfig
     from core.device import autocast_dtype, resolve_precision, use_channels_last
-    from core.engine.events import StepDone
     from core.engine.setup import build_model
-    from core.engine.trainer import Trainer
     from core.losses import AuxLoss, create_loss
     from core.presets import load_preset
 
@@ -167,18 +165,7 @@ def proxy_steps(threads: int, reps: int, steps: int = 40, warmup: int = 5) -> tu
         return steps / (stamps[-1] - stamps[warmup - 1])
 
     def ours() -> float:
-        stamps = []
-        with tempfile.TemporaryDirectory() as tmp:
-            trainer = Trainer(cfg.replace(out=tmp, device="cpu"))
-
-            def on(ev):
-                if isinstance(ev, StepDone):
-                    stamps.append(time.perf_counter())
-                    if len(stamps) >= warmup + steps:
-                        trainer.cancel()
-            trainer.add_listener(on)
-            trainer.run()
-        return steps / (stamps[warmup + steps - 1] - stamps[warmup - 1])
+        return trainer_steps_per_s(cfg.replace(device="cpu"), steps, warmup)
 
     rates: dict[str, list[float]] = {"plain": [], "ours": []}
     for _ in range(reps):

@@ -11,7 +11,7 @@ from core.engine.events import StepDone
 from core.engine.interrupt import StepInterrupted, StepInterrupter, restore_buffers, snapshot_buffers
 from core.engine.trainer import Trainer
 
-from .test_trainer import tiny
+from .test_trainer import assert_same_weights, tiny
 
 
 def _net():
@@ -69,14 +69,9 @@ def test_buffers_restore_undoes_batch_norm_update():
     assert torch.equal(net[1].running_mean, saved[0]) and int(net[1].num_batches_tracked) == 0
 
 
-@pytest.mark.parametrize("where", ["forward", "backward"])
-def test_stop_mid_step_then_resume_matches_uninterrupted(synth_data, tmp_path, monkeypatch, where):
-    monkeypatch.setattr(step_module, "MID_STEP_STOP_ABOVE_S", 0.0)  # these tiny steps count as long
-    straight = tiny(synth_data, tmp_path / "a")
-    Trainer(straight).run()
-
-    cfg = tiny(synth_data, tmp_path / "b")
-    trainer = Trainer(cfg)
+def stop_in_training_pass(monkeypatch, trainer, n: int, where: str = "forward"):
+    """Make setup.build_model add a hook that asks `trainer` to stop inside its n-th training
+    forward pass (or that pass's backward); returns the real build_model to put back."""
     real_build = setup.build_model
     calls = {"train_forward": 0}
 
@@ -88,7 +83,7 @@ def test_stop_mid_step_then_resume_matches_uninterrupted(synth_data, tmp_path, m
             if not module.training:
                 return
             calls["train_forward"] += 1
-            if calls["train_forward"] == 5:  # the 5th training step
+            if calls["train_forward"] == n:
                 if where == "forward":
                     trainer.cancel()
                 else:
@@ -97,6 +92,18 @@ def test_stop_mid_step_then_resume_matches_uninterrupted(synth_data, tmp_path, m
         return model
 
     monkeypatch.setattr(setup, "build_model", build_with_trigger)
+    return real_build
+
+
+@pytest.mark.parametrize("where", ["forward", "backward"])
+def test_stop_mid_step_then_resume_matches_uninterrupted(synth_data, tmp_path, monkeypatch, where):
+    monkeypatch.setattr(step_module, "MID_STEP_STOP_ABOVE_S", 0.0)  # these tiny steps count as long
+    straight = tiny(synth_data, tmp_path / "a")
+    Trainer(straight).run()
+
+    cfg = tiny(synth_data, tmp_path / "b")
+    trainer = Trainer(cfg)
+    real_build = stop_in_training_pass(monkeypatch, trainer, 5, where)  # the 5th training step
     steps = []
     trainer.add_listener(lambda e: isinstance(e, StepDone) and steps.append(e.step))
     summary = trainer.run()
@@ -110,7 +117,4 @@ def test_stop_mid_step_then_resume_matches_uninterrupted(synth_data, tmp_path, m
     resumed = []
     Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed.append(e.step)], resume=True).run()
     assert resumed[0] == 5
-    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
-    for k in a:
-        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+    assert_same_weights(tmp_path / "a" / "last.pt", tmp_path / "b" / "last.pt")

@@ -15,7 +15,8 @@ from core.engine.events import RunFailed, StepDone
 from core.engine.step import LossReader, StopMode
 from core.engine.trainer import NonFiniteLoss, Trainer
 
-from .test_trainer import _Wrap, tiny
+from .test_interrupt import stop_in_training_pass
+from .test_trainer import _Wrap, assert_same_weights, tiny
 
 
 def _net():
@@ -127,22 +128,7 @@ def test_between_step_stop_finishes_the_step_then_resumes_exactly(synth_data, tm
     Trainer(straight).run()
     cfg = tiny(synth_data, tmp_path / "b")
     trainer = Trainer(cfg)
-    real_build = setup.build_model
-    calls = {"n": 0}
-
-    def build_with_trigger(*a, **k):
-        model = real_build(*a, **k)
-        first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
-
-        def trigger(module, inputs, output):
-            if module.training:
-                calls["n"] += 1
-                if calls["n"] == 5:
-                    trainer.cancel()
-        first.register_forward_hook(trigger)
-        return model
-
-    monkeypatch.setattr(setup, "build_model", build_with_trigger)
+    real_build = stop_in_training_pass(monkeypatch, trainer, 5)
     steps = []
     trainer.add_listener(lambda e: isinstance(e, StepDone) and steps.append(e.step))
     assert trainer.run()["cancelled"] is True
@@ -153,10 +139,7 @@ def test_between_step_stop_finishes_the_step_then_resumes_exactly(synth_data, tm
     resumed = []
     Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed.append(e.step)], resume=True).run()
     assert resumed[0] == 6
-    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
-    for k in a:
-        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+    assert_same_weights(tmp_path / "a" / "last.pt", tmp_path / "b" / "last.pt")
 
 
 def test_summary_names_the_phases_of_the_run(synth_data, tmp_path):
@@ -196,10 +179,7 @@ def test_either_data_path_trains_stops_and_resumes_exactly(synth_data, tmp_path,
     last = load_checkpoint(tmp_path / "b" / "last.pt")
     assert last["epoch"] * 3 + last["epoch_step"] >= 4
     Trainer(cfg, resume=True).run()
-    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
-    for k in a:
-        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+    assert_same_weights(tmp_path / "a" / "last.pt", tmp_path / "b" / "last.pt")
 
 
 @pytest.mark.parametrize("batched", [False, True])

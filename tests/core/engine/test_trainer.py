@@ -16,6 +16,13 @@ from core.optim import create_optimizer, create_scheduler, lr_factor
 from core.data.source import open_dataset
 
 
+def assert_same_weights(a_path, b_path) -> None:
+    """Two checkpoints hold the same model weights (to float tolerance)."""
+    a, b = load_checkpoint(a_path)["model"], load_checkpoint(b_path)["model"]
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+
+
 def tiny(synth_data, out, **kw) -> TrainConfig:
     base = dict(data=str(synth_data), arch="baseline", loss="ce", optimizer="adam", epochs=2, batch_size=4,
                 image_size=(32, 48), augment="none", out=str(out), seed=3, lr=3e-3)
@@ -74,10 +81,7 @@ def test_cancel_then_resume_matches_uninterrupted(synth_data, tmp_path):
     resumed_steps = []
     Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed_steps.append(e.step)], resume=True).run()
     assert resumed_steps[0] == stopped_at[0] + 1
-    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
-    for k in a:
-        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-5), k
+    assert_same_weights(tmp_path / "a" / "last.pt", tmp_path / "b" / "last.pt")
     lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
 

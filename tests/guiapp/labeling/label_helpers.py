@@ -57,6 +57,23 @@ def view(qtbot, tmp_path, dataset, errors):
     v.review.cancel()
 
 
+@pytest.fixture
+def runs(tmp_path_factory, synth_data):
+    """Tiny trained runs (their checkpoints pick the model in the Label view)."""
+    from tests.guiapp.tiny_runs import tiny_runs
+
+    return tiny_runs(tmp_path_factory, synth_data)
+
+
+@pytest.fixture
+def mview(qtbot, tmp_path, dataset, runs, errors):
+    """A Label view that can use the tiny runs' models; stops its background work at the end."""
+    v = make_view(qtbot, tmp_path, dataset, runs_root=runs)
+    yield v
+    v.review.cancel()
+    qtbot.waitUntil(lambda: not v.runner.running, timeout=20000)
+
+
 def vp_pos(view, x: float, y: float) -> QPoint:
     """Viewport position of the centre of image pixel (x, y)."""
     return view.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))

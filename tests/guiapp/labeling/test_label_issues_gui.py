@@ -14,21 +14,8 @@ from core.classes import IGNORE_INDEX
 from core.evaluate import Predictor
 from core.labeling.label_issues import IssueOptions, score_label_issues, trained_on
 from core.labeling.reviewed_issues import sidecar_path
-from tests.guiapp.labeling.label_helpers import dataset, errors, key, make_view, view, vp_pos  # noqa: F401
-from tests.guiapp.tiny_runs import tiny_runs
-
-
-@pytest.fixture
-def runs(tmp_path_factory, synth_data):
-    return tiny_runs(tmp_path_factory, synth_data)
-
-
-@pytest.fixture
-def mview(qtbot, tmp_path, dataset, runs, errors):
-    v = make_view(qtbot, tmp_path, dataset, runs_root=runs)
-    yield v
-    v.review.cancel()
-    qtbot.waitUntil(lambda: not v.runner.running, timeout=20000)
+from tests.guiapp.labeling.label_helpers import (dataset, errors, key, make_view, mview, runs,  # noqa: F401
+                                                 view, vp_pos)
 
 
 def test_issue_order_ranks_the_split_with_the_chosen_model(qtbot, mview, runs, dataset):

@@ -4,26 +4,12 @@ background threads."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from core.evaluate import Predictor
 from core.labeling.review import image_error, image_uncertainty
-from tests.guiapp.labeling.label_helpers import dataset, errors, key, make_view, stroke  # noqa: F401
-from tests.guiapp.tiny_runs import tiny_runs
-
-
-@pytest.fixture
-def runs(tmp_path_factory, synth_data):
-    return tiny_runs(tmp_path_factory, synth_data)
-
-
-@pytest.fixture
-def mview(qtbot, tmp_path, dataset, runs, errors):
-    v = make_view(qtbot, tmp_path, dataset, runs_root=runs)
-    yield v
-    v.review.cancel()
-    qtbot.waitUntil(lambda: not v.runner.running, timeout=20000)
+from tests.guiapp.labeling.label_helpers import (dataset, errors, key, make_view, mview, runs,  # noqa: F401
+                                                 stroke)
 
 
 def _choose_model(view, runs):
