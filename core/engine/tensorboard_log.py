@@ -16,6 +16,7 @@ run finishes or fails.
 from __future__ import annotations
 
 import math
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,6 +62,21 @@ class TensorBoardLogger:
         self._encoder: ThreadPoolExecutor | None = None
         self._pending: list = []
         self._class_names: list[str] = []
+        self._missing: bool | None = None  # the tensorboard package absent (checked once)
+
+    def available(self) -> bool:
+        """Whether events can be written: False, with one warning, where the tensorboard package
+        is missing (a bare environment such as a lent GPU machine), so a run never fails for
+        want of its logs."""
+        if self._missing is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+                self._missing = False
+            except ImportError as exc:
+                self._missing = True
+                warnings.warn(f"no TensorBoard logs for this run: {exc} (pip install tensorboard)",
+                              RuntimeWarning, stacklevel=2)
+        return not self._missing
 
     @property
     def writer(self):
@@ -71,6 +87,8 @@ class TensorBoardLogger:
         return self._writer
 
     def __call__(self, event) -> None:
+        if not self.available():
+            return
         if isinstance(event, StepDone):
             self.writer.add_scalar("train/loss", event.loss, event.step)
             self.writer.add_scalar("train/lr", event.lr, event.step)
@@ -106,6 +124,8 @@ class TensorBoardLogger:
                      ignore_index: int) -> None:
         """Image | ground truth | prediction strips for a few validation images (uint8
         [N,H,W,3], int [N,H,W], int [N,H,W], class colours [C,3] uint8), one tag per image."""
+        if not self.available():
+            return
         strips = preview_strips(images, preds, targets, colours, ignore_index)
         if strips.shape[1] > MAX_PREVIEW_HEIGHT:  # PNG encoding is the cost: ~0.38 s at 360x1440 x3
             scale = MAX_PREVIEW_HEIGHT / strips.shape[1]

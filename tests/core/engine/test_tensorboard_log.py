@@ -137,3 +137,24 @@ def test_tall_previews_are_scaled_down_to_the_preview_height(tmp_path):
     assert (event.height, event.width) == (MAX_PREVIEW_HEIGHT, 3 * 480 * MAX_PREVIEW_HEIGHT // 360)
     strip = np.asarray(Image.open(io.BytesIO(event.encoded_image_string)).convert("RGB"))
     assert (strip[:, :320] == 200).all() and (strip[:, 320:640] == COLOURS[0]).all()  # uniform areas stay exact
+
+
+def test_without_the_tensorboard_package_a_run_only_loses_its_logs(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *a, **k):
+        if name.startswith("torch.utils.tensorboard") or name.startswith("tensorboard"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    log = TensorBoardLogger(tmp_path)
+    with pytest.warns(RuntimeWarning, match="no TensorBoard logs"):
+        log(_started(tmp_path))
+    log(StepDone(1, 1, 1, 3, 0.5, 1e-3, 10.0, 5.0))
+    log.log_previews(1, np.zeros((1, 4, 4, 3), np.uint8), np.zeros((1, 4, 4)), np.zeros((1, 4, 4)),
+                     COLOURS, IGNORE)
+    log(RunFinished(str(tmp_path), {}, False))
+    assert not (tmp_path / "tb").exists()

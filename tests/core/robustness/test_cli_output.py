@@ -6,7 +6,6 @@ fixes F1, F3 and F4), so that none of them comes back.
 import io
 import sys
 
-import pytest
 from torch._utils import ExceptionWrapper
 
 from core.data.source import DataSource
