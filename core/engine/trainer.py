@@ -205,7 +205,9 @@ class Trainer:
     def _report_steps(self, parts: RunParts, state: RunState, reader: LossReader, losses: list) -> None:
         """Read the pending step losses (one transfer), check them, and report each step."""
         cfg = self.config
-        for value, (i, global_step, lr, images) in reader.read():
+        read = reader.read()
+        rate = self._pace.steps_done(len(read), read[0][1][3]) if read else 0.0
+        for value, (i, global_step, lr, images) in read:
             if not math.isfinite(value):
                 raise NonFiniteLoss(
                     f"the loss became {value} at epoch {state.epoch + 1}, step {i + 1}; lower the "
@@ -216,7 +218,7 @@ class Trainer:
             losses.append(value)
             left = parts.steps_per_epoch * state.epochs - global_step
             self._emit(StepDone(state.epoch + 1, global_step, i + 1, parts.steps_per_epoch, value, lr,
-                                self._pace.step_done(images), self._pace.eta_s(left, state.epochs - state.epoch)))
+                                rate, self._pace.eta_s(left, state.epochs - state.epoch)))
 
     def _end_epoch(self, parts: RunParts, state: RunState, train_loss: float, ddp) -> None:
         """Validate, keep the best weights, re-plan a time budget, write metrics and last.pt."""

@@ -47,3 +47,12 @@ def test_eta_adds_steps_and_validations_left():
     assert pace.eta_s(10, 2) == pytest.approx(20.0)  # no validation measured yet
     pace.validation_done(12.0)
     assert pace.eta_s(10, 2) == pytest.approx(10 * 2.0 + 2 * 12.0)
+
+
+def test_steps_read_together_share_their_interval():
+    t = iter([0.0, 4.0, 4.5])
+    pace = Pace(clock=lambda: next(t))
+    assert pace.steps_done(4, images=8) == pytest.approx(8 / 1.0)  # 4 s for 4 steps: 1 s each
+    assert pace.step_s == pytest.approx(1.0)
+    pace.steps_done(1, images=8)  # then one step of 0.5 s moves the average by a tenth
+    assert pace.step_s == pytest.approx(0.9 * 1.0 + 0.1 * 0.5)

@@ -90,6 +90,11 @@ def test_deferred_reads_report_every_step_with_its_own_loss(synth_data, tmp_path
     Trainer(tiny(synth_data, tmp_path / "b"), [lambda e: isinstance(e, StepDone) and deferred.append(e)]).run()
     assert [e.step for e in deferred] == [e.step for e in straight] == list(range(1, len(straight) + 1))
     assert [e.loss for e in deferred] == pytest.approx([e.loss for e in straight], rel=1e-5)
+    # steps read together share their interval: one rate for all of them, not one huge and the rest
+    per_read = {}
+    for e in deferred:
+        per_read.setdefault(e.epoch, set()).add(e.images_per_s)
+    assert all(len(rates) == 1 for rates in per_read.values())  # an epoch's 3 steps: one read
     a = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
     b = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [r["train_loss"] for r in b] == pytest.approx([r["train_loss"] for r in a], rel=1e-5)
