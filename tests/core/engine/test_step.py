@@ -80,6 +80,7 @@ def _asynchronous(monkeypatch):
         return mode
     monkeypatch.setattr(trainer_module, "StopMode", make)
     monkeypatch.setattr(step_module, "READ_EVERY_S", 1e9)  # then read_every = MAX_READ_EVERY
+    monkeypatch.setattr(step_module, "MID_STEP_STOP_ABOVE_S", math.inf)  # GPU steps: short, however loaded
 
 
 def test_deferred_reads_report_every_step_with_its_own_loss(synth_data, tmp_path, monkeypatch):
