@@ -135,6 +135,9 @@ class TensorBoardLogger:
         if self._encoder is None:
             self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tb-previews")
         # PNG encoding (zlib, outside the GIL) runs beside the next epoch instead of before it
+        for done in [f for f in self._pending if f.done()]:
+            done.result()  # an encoding error surfaces at the next epoch, not only at the end
+        self._pending = [f for f in self._pending if not f.done()]
         self._pending.append(self._encoder.submit(self._write_previews, writer, epoch, strips))
 
     @staticmethod
