@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.data.augment import IMAGENET_MEAN, IMAGENET_STD
+from core.data.model_input import IMAGENET_MEAN, IMAGENET_STD
 from core.errors import RoadsegError
 
 

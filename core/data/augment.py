@@ -11,11 +11,8 @@ import cv2
 from albumentations.pytorch import ToTensorV2
 
 from core.classes import IGNORE_INDEX
+from core.data.model_input import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from core.errors import ConfigError
-
-AUGMENT_PRESETS = ("none", "light", "strong")
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def resize_transform(image_size: tuple[int, int]) -> A.Resize:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from core.classes import IGNORE_INDEX
-from core.data.augment import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
+from core.data.model_input import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from core.errors import ConfigError
 
 GREY = (0.299, 0.587, 0.114)

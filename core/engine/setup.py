@@ -18,7 +18,6 @@ from core.data.batch_augment import BatchAugment
 from core.data.batch_loader import BatchLoader
 from core.data.decoded import decode_split
 from core.data.stats import ClassStats, compute_stats
-from core.data.torch_dataset import SegmentationDataset
 from core.errors import ConfigError
 from core.losses import create_loss
 from core.models.configured import build_from_config
@@ -132,6 +131,8 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
         augment = BatchAugment(cfg.augment, cfg.image_size, cfg.crop_size, rare_crop, copy_paste)
         return BatchLoader(split, cfg.batch_size, augment, seed=cfg.seed, rank=rank, world_size=world_size,
                            device=device)
+    from core.data.torch_dataset import SegmentationDataset  # albumentations: imported only on this path
+
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
                              train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop,
                              copy_paste=copy_paste)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from core.data.augment import AUGMENT_PRESETS
+from core.data.model_input import AUGMENT_PRESETS
 from core.data.batch_augment import preview_draws
 from guiapp.widgets.np_qimage import blend, rgb_to_pixmap
 

@@ -69,7 +69,7 @@ class TrainForm(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        from core.data.augment import AUGMENT_PRESETS
+        from core.data.model_input import AUGMENT_PRESETS
         from core.data.stats import weighting_specs
         from core.losses import loss_specs
         import core.models  # noqa: F401  (registers every architecture and its options)

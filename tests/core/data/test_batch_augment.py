@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.data.augment import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
+from core.data.model_input import AUGMENT_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from core.data.batch_augment import BatchAugment, Recipe, warp
 from core.errors import ConfigError
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from core.data.augment import IMAGENET_MEAN, IMAGENET_STD
+from core.data.model_input import IMAGENET_MEAN, IMAGENET_STD
 from core.data.batch_augment import BatchAugment
 from core.data.batch_loader import BatchLoader
 from core.data.decoded import DecodedSplit, decode_split

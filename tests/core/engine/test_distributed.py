@@ -31,6 +31,7 @@ import pytest
 import torch
 
 from core.config import TrainConfig
+from core.data import torch_dataset
 from core.data.source import open_dataset
 from core.engine import distributed, setup
 from core.engine.checkpoint import load_checkpoint
@@ -164,7 +165,7 @@ def test_stop_then_resume_under_torchrun_matches(runs, no_void, tmp_path):
 
 
 # --- fast checks, no processes -------------------------------------------------------------
-class IndexDataset(setup.SegmentationDataset):
+class IndexDataset(torch_dataset.SegmentationDataset):
     """Yields each image's index instead of its pixels, so batches show the order."""
 
     def __getitem__(self, i):
@@ -173,7 +174,7 @@ class IndexDataset(setup.SegmentationDataset):
 
 @pytest.mark.parametrize("world", [2, 4])
 def test_shards_of_each_step_make_the_single_process_batch(synth_data, monkeypatch, world):
-    monkeypatch.setattr(setup, "SegmentationDataset", IndexDataset)
+    monkeypatch.setattr(torch_dataset, "SegmentationDataset", IndexDataset)
     cfg = config(synth_data, "unused", batch_size=4)
     src = open_dataset(synth_data)
 
