@@ -23,7 +23,7 @@ import torch
 from core.config import TrainConfig
 from core.engine import distributed, setup
 from core.engine.budget import replan
-from core.engine.checkpoint import load_checkpoint, save_checkpoint
+from core.engine.checkpoint import CheckpointWriter, load_checkpoint
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
 from core.engine.interrupt import StepInterrupted
@@ -119,6 +119,7 @@ class Trainer:
         stop = StopMode(parts.model, self._cancel.is_set, enabled=not ddp.enabled,
                         asynchronous=parts.device.type == "cuda")
         step = TrainStep(parts, ddp, stop)
+        self._writer = CheckpointWriter()
         cancelled = False
         try:
             while state.epoch < min(cfg.epochs, state.epochs):
@@ -129,10 +130,13 @@ class Trainer:
             cancelled = True
             with self.phases("checkpoints"):
                 if ddp.is_main:
-                    save_checkpoint(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+                    self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+                self._writer.wait()
             self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
         finally:
             stop.close()
+            with self.phases("checkpoints"):
+                self._writer.close()  # every file on disk before the run ends, whatever ended it
         return self._finish(parts, state, cancelled, device_label, ddp)
 
     def _start_state(self, parts: RunParts, ddp) -> RunState:
@@ -250,12 +254,12 @@ class Trainer:
         with self.phases("checkpoints"):
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
                 if ddp.is_main:
-                    save_checkpoint(self.run_dir / "best.pt", state.best_checkpoint(parts, cfg, miou))
+                    self._writer.save(self.run_dir / "best.pt", state.best_checkpoint(parts, cfg, miou))
                 self._emit(CheckpointSaved(str(self.run_dir / "best.pt"), state.epoch, True))
             if ddp.is_main:
                 with open(self.run_dir / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
-                save_checkpoint(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+                self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
             self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
         if ddp.is_main and previews and len({p[0].shape for p in previews}) == 1:  # strips need one size
             with self.phases("previews"):

@@ -1,10 +1,12 @@
 import os
 import pickle
+import threading
 
 import pytest
 import torch
 
-from core.engine.checkpoint import load_checkpoint, save_checkpoint
+from core.engine import checkpoint as checkpoint_module
+from core.engine.checkpoint import CheckpointWriter, host_copy, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError
 
 
@@ -79,3 +81,77 @@ def test_version_1_ddrnet_checkpoint_rebuilds_without_skip(tmp_path):
     unet = {"format": "roadseg-checkpoint", "version": 1, "config": {"arch": "unet", "skip": True}}
     torch.save(unet, tmp_path / "unet.pt")
     assert load_checkpoint(tmp_path / "unet.pt")["config"]["skip"] is True
+
+
+def test_writer_saves_what_the_tensors_held_when_asked(tmp_path):
+    w = torch.zeros(3)
+    writer = CheckpointWriter()
+    writer.save(tmp_path / "a.pt", {"model": {"w": w}, "epoch": 1})
+    w += 5  # the next step changes the live tensor in place
+    writer.save(tmp_path / "b.pt", {"model": {"w": w}, "epoch": 2})
+    writer.close()
+    assert torch.equal(load_checkpoint(tmp_path / "a.pt")["model"]["w"], torch.zeros(3))
+    assert torch.equal(load_checkpoint(tmp_path / "b.pt")["model"]["w"], torch.full((3,), 5.0))
+
+
+def test_writer_writes_in_order_on_another_thread(tmp_path, monkeypatch):
+    written, real = [], checkpoint_module.save_checkpoint
+
+    def record(path, state):
+        written.append((os.path.basename(path), state["epoch"], threading.current_thread().name))
+        return real(path, state)
+
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", record)
+    writer = CheckpointWriter(pending=1)
+    for epoch in (1, 2, 3):
+        writer.save(tmp_path / "last.pt", {"epoch": epoch})
+    writer.wait()
+    assert [(name, epoch) for name, epoch, _ in written] == [("last.pt", 1), ("last.pt", 2), ("last.pt", 3)]
+    assert all(thread.startswith("checkpoint") for *_, thread in written)
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 3
+    writer.close()
+
+
+def test_writer_reports_a_failed_write_on_wait_and_keeps_the_old_file(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path / "a.pt", {"epoch": 1})
+    writer = CheckpointWriter()
+    monkeypatch.setattr(torch, "save", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    writer.save(tmp_path / "a.pt", {"epoch": 2})
+    with pytest.raises(OSError, match="disk full"):
+        writer.wait()
+    monkeypatch.undo()
+    writer.close()
+    assert load_checkpoint(tmp_path / "a.pt")["epoch"] == 1
+
+
+def test_writer_inline_writes_before_returning(tmp_path):
+    writer = CheckpointWriter(background=False)
+    writer.save(tmp_path / "a.pt", {"epoch": 4})
+    assert load_checkpoint(tmp_path / "a.pt")["epoch"] == 4
+
+
+def test_host_copy_copies_tensors_and_rebuilds_containers():
+    t = torch.ones(2)
+    state = {"opt": {"state": {0: {"exp_avg": t}}, "param_groups": [{"params": [0], "lr": 0.1}]}, "n": (1, t)}
+    copy = host_copy(state)
+    assert copy["opt"]["param_groups"] == [{"params": [0], "lr": 0.1}]
+    assert copy["opt"]["state"][0]["exp_avg"] is not t and torch.equal(copy["opt"]["state"][0]["exp_avg"], t)
+    assert copy["opt"]["param_groups"][0]["params"] is not state["opt"]["param_groups"][0]["params"]
+    assert isinstance(copy["n"], tuple) and copy["n"][0] == 1
+
+
+def test_writer_skips_the_writes_after_a_failed_one(tmp_path, monkeypatch):
+    real = checkpoint_module.save_checkpoint
+
+    def save(path, state):
+        if path.name == "best.pt":
+            raise OSError("disk full")
+        return real(path, state)
+
+    monkeypatch.setattr(checkpoint_module, "save_checkpoint", save)
+    writer = CheckpointWriter()
+    writer.save(tmp_path / "best.pt", {"epoch": 1})
+    writer.save(tmp_path / "last.pt", {"epoch": 1, "best_epoch": 1})
+    with pytest.raises(OSError, match="disk full"):
+        writer.close()
+    assert not (tmp_path / "last.pt").exists()

@@ -76,16 +76,16 @@ def test_kill_between_last_and_best_keeps_them_consistent(tiny_data, tmp_path, m
     """Whenever last.pt says epoch k was the best so far, best.pt must hold epoch k: a resumed
     run only rewrites best.pt when a later epoch beats k."""
     from core.config import TrainConfig
-    from core.engine import trainer
+    from core.engine import checkpoint, trainer
 
-    real = trainer.save_checkpoint
+    real = checkpoint.save_checkpoint
 
     def save(path, state):
         if path.name == "best.pt":
             raise _Killed  # the process dies right after the other checkpoint landed
         return real(path, state)
 
-    monkeypatch.setattr(trainer, "save_checkpoint", save)
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save)
     cfg = TrainConfig(data=str(tiny_data), arch="baseline", epochs=2, batch_size=2, image_size=(32, 48),
                       augment="none", device="cpu", out=str(tmp_path / "run"))
     with pytest.raises(_Killed):
