@@ -121,32 +121,12 @@ def average_precision(scores: dict[str, float], positives: set[str], negatives: 
     return total / max(1, len(positives))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", help="the model (not needed with --oracle)")
-    ap.add_argument("--oracle", action="store_true",
-                    help="instead of a model, probabilities that are 0.9 on the true (uncorrupted) "
-                         "class: how well the scoring ranks when the model is right")
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--split", default="val")
-    ap.add_argument("--share", type=float, default=0.3, help="share of images corrupted")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--margin", type=float, default=0.5)
-    ap.add_argument("--min-pixels", type=int, default=20)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--cleanlab", action="store_true",
-                    help="also time cleanlab's segmentation scoring on the same probabilities")
-    args = ap.parse_args()
-    import torch
-    torch.set_num_threads(1)
-
-    source = open_dataset(args.data)
-    names = list(source.schema.names)
-    samples = source.samples(args.split)
-    rng = np.random.default_rng(args.seed)
-    clean = {s.name: source.read_mask(s) for s in samples}
-    order = [samples[i].name for i in rng.permutation(len(samples))]
-    per_type = max(1, round(args.share * len(samples) / len(TYPES)))
+def plant(clean: dict, names: list[str], order_names: list[str], share: float, seed: int) -> tuple[dict, dict]:
+    """Corrupted copies of `share` of the masks, one corruption type each (an equal number per
+    type): (name -> mask, name -> type)."""
+    rng = np.random.default_rng(seed)
+    order = [order_names[i] for i in rng.permutation(len(order_names))]
+    per_type = max(1, round(share * len(order_names) / len(TYPES)))
     labels, kind_of = dict(clean), {}
     for kind in TYPES:
         taken = 0
@@ -159,14 +139,61 @@ def main() -> int:
             if out is not None and (out != clean[name]).any():
                 labels[name], kind_of[name] = out, kind
                 taken += 1
-    untouched = {n for n in clean if n not in kind_of}
+    return labels, kind_of
+
+
+def pixel_counts(report, clean: dict, labels: dict, kind_of: dict, recall: dict) -> tuple[int, int]:
+    """Suspect-region pixels the corruption changed (tp) and did not (fp); adds each type's
+    (found, changed) pixels to `recall`."""
+    by_name = report.by_name()
+    tp = fp = 0
+    for n in clean:
+        sus = np.zeros(clean[n].shape, bool)
+        for r in by_name[n].regions:
+            x0, y0, x1, y1 = r.bbox
+            sus[y0:y1, x0:x1] |= r.stencil
+        changed = (labels[n] != clean[n]) & (labels[n] != IGNORE_INDEX)
+        tp += int((sus & changed).sum())
+        fp += int((sus & ~changed).sum())
+        if n in kind_of:
+            a, b = recall.get(kind_of[n], (0, 0))
+            recall[kind_of[n]] = (a + int((sus & changed).sum()), b + int(changed.sum()))
+    return tp, fp
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", help="the model (not needed with --oracle)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="instead of a model, probabilities that are 0.9 on the true (uncorrupted) "
+                         "class: how well the scoring ranks when the model is right")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--share", type=float, default=0.3, help="share of images corrupted")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="draws of corrupted images (seed, seed+1, ...): more positives per type, same predictions")
+    ap.add_argument("--margin", type=float, default=0.5)
+    ap.add_argument("--min-pixels", type=int, default=20)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--cleanlab", action="store_true",
+                    help="also time cleanlab's segmentation scoring on the same probabilities")
+    args = ap.parse_args()
+    import torch
+    torch.set_num_threads(1)
+
+    source = open_dataset(args.data)
+    names = list(source.schema.names)
+    samples = source.samples(args.split)
+    clean = {s.name: source.read_mask(s) for s in samples}
+    plants = [plant(clean, names, [s.name for s in samples], args.share, args.seed + k) for k in range(args.seeds)]
 
     if not args.oracle and not args.checkpoint:
         ap.error("give --checkpoint (or --oracle)")
     predictor = None if args.oracle else Predictor.from_checkpoint(args.checkpoint, device=args.device)
     tmp = tempfile.TemporaryDirectory(prefix="bench-label-issues-")
     t0 = time.perf_counter()
-    for s in samples:
+    for s in samples:  # the model never sees the labels: one prediction serves every draw
         if predictor is None:
             truth = clean[s.name]
             probs = np.full((len(names), *truth.shape), 0.1 / (len(names) - 1), np.float32)
@@ -180,44 +207,45 @@ def main() -> int:
     def probs_for(s):
         return np.load(Path(tmp.name) / f"{s.name}.npy").astype(np.float32)
 
+    per_type = len(plants[0][1]) // len(TYPES)
     print(f"# label-issues benchmark: {args.split} of {args.data}, {len(samples)} images, "
-          f"{len(kind_of)} corrupted ({per_type} per type), seed {args.seed}")
+          f"{len(plants[0][1])} corrupted ({per_type} per type), {args.seeds} draw(s) from seed {args.seed}")
     print(f"model {'oracle (0.9 on the true class)' if args.oracle else args.checkpoint}; prediction {t_predict:.1f} s; machine: {machine()}")
     rows, timings = [], {}
+    labels = plants[-1][0]
     for rule in ("threshold", "margin"):
         opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels)
-        t0 = time.perf_counter()
-        report = score_label_issues(samples, probs_for, lambda s: labels[s.name], len(names), opts)
-        timings[rule] = time.perf_counter() - t0
-        by_name = report.by_name()
-        # pixel precision / recall of the suspect regions against the changed pixels
+        aps: dict[tuple[str, str], list[float]] = {}
         tp = fp = 0
-        recall = {}
-        for n in clean:
-            sus = np.zeros(clean[n].shape, bool)
-            for r in by_name[n].regions:
-                x0, y0, x1, y1 = r.bbox
-                sus[y0:y1, x0:x1] |= r.stencil
-            changed = (labels[n] != clean[n]) & (labels[n] != IGNORE_INDEX)
-            tp += int((sus & changed).sum())
-            fp += int((sus & ~changed).sum())
-            if n in kind_of:
-                a, b = recall.get(kind_of[n], (0, 0))
-                recall[kind_of[n]] = (a + int((sus & changed).sum()), b + int(changed.sum()))
+        recall: dict[str, tuple[int, int]] = {}
+        for labels, kind_of in plants:
+            t0 = time.perf_counter()
+            report = score_label_issues(samples, probs_for, lambda s, labels=labels: labels[s.name], len(names), opts)
+            timings[rule] = time.perf_counter() - t0
+            a, b = pixel_counts(report, clean, labels, kind_of, recall)
+            tp, fp = tp + a, fp + b
+            untouched = {n for n in clean if n not in kind_of}
+            for method in IMAGE_SCORES:
+                scores = {it.name: it.score(method) for it in report.images}
+                for kind in (*TYPES, "all"):
+                    pos = {n for n, k in kind_of.items() if kind in (k, "all")}
+                    if pos:
+                        aps.setdefault((method, kind), []).append(average_precision(scores, pos, untouched))
         for method in IMAGE_SCORES:
-            scores = {it.name: it.score(method) for it in report.images}
             row = [rule, method]
             for kind in TYPES:
-                pos = {n for n, k in kind_of.items() if k == kind}
-                row.append(f"{average_precision(scores, pos, untouched):.3f}" if pos else "-")
-            row.append(f"{average_precision(scores, set(kind_of), untouched):.3f}")
+                v = aps.get((method, kind))
+                row.append(f"{np.mean(v):.3f}" if v else "-")
+            v = aps[(method, "all")]
+            row.append(f"{np.mean(v):.3f}" + (f" ({min(v):.2f}-{max(v):.2f})" if len(v) > 1 else ""))
             row.append(f"{tp / max(1, tp + fp):.3f}")
             row.append(" ".join(f"{k}:{a / b:.2f}" for k, (a, b) in sorted(recall.items()) if b))
             rows.append(row)
     print(table(["rule", "image score", *[f"AP {t}" for t in TYPES], "AP all", "pixel prec",
                  "pixel recall by type"], rows))
-    print("AP: corrupted images of the type vs the untouched ones, ranked by the image score. "
-          "Pixel precision: suspect-region pixels that the corruption changed, over all images "
+    print("AP: corrupted images of the type vs the untouched ones, ranked by the image score"
+          + (f"; the mean over {args.seeds} draws of corrupted images (AP all: its range)" if args.seeds > 1 else "")
+          + ". Pixel precision: suspect-region pixels that the corruption changed, over all images "
           "(the untouched labels' own mistakes and the model's count as false). erase-void "
           "leaves void, which is never scored: its pixel recall is 0 by design.")
     print("scoring time per pass (predictions cached, all image scores at once): "
