@@ -31,11 +31,15 @@ DEVICE_SHARE = 0.25  # of the free GPU memory a decoded split may take
 
 @dataclass
 class DecodedSplit:
-    """images uint8 [N,3,H,W] (RGB), masks uint8 [N,H,W] (train ids, void = IGNORE_INDEX)."""
+    """images uint8 [N,3,H,W] (RGB), masks uint8 [N,H,W] (train ids, void = IGNORE_INDEX);
+    class_counts int64 [N,256]: each mask's pixels per id at its full resolution, before the
+    resize, so the split's class statistics (core.data.stats.stats_from_counts) need no
+    second read of the masks."""
 
     images: torch.Tensor
     masks: torch.Tensor
     names: list[str]
+    class_counts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -111,9 +115,11 @@ def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
     where = storage_for(device, split_bytes(n, (h, w)))
     images = _empty((n, 3, h, w), pinned=where == "pinned")
     masks = _empty((n, h, w), pinned=where == "pinned")
+    counts = np.zeros((n, 256), np.int64)
 
     def one(i: int) -> None:
         image, mask = source.read_pair(samples[i])
+        counts[i] = np.bincount(mask.ravel(), minlength=256)
         if image.shape[:2] != (h, w):
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
@@ -148,4 +154,4 @@ def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
                         + "; ".join(messages))
     if where == "device":
         images, masks = images.to(device), masks.to(device)
-    return DecodedSplit(images, masks, [s.name for s in samples])
+    return DecodedSplit(images, masks, [s.name for s in samples], counts)

@@ -137,21 +137,30 @@ def stats_from_masks(masks: Iterable[np.ndarray], class_names: list[str] | tuple
                      progress: Callable[[int, int], None] | None = None,
                      total: int = 0) -> ClassStats:
     """Accumulate exact counts over train-id masks (255 void; other out-of-range ids rejected)."""
+    counts = (np.bincount(np.asarray(mask, np.uint8).ravel(), minlength=256) for mask in masks)
+    return stats_from_counts(counts, class_names, progress, total)
+
+
+def stats_from_counts(counts: Iterable[np.ndarray], class_names: list[str] | tuple[str, ...],
+                      progress: Callable[[int, int], None] | None = None,
+                      total: int = 0) -> ClassStats:
+    """The statistics of masks given as their per-id pixel counts ([256] each, one per mask;
+    core.data.decoded counts them while decoding)."""
     c = len(class_names)
     pixels, images, present = (np.zeros(c, np.int64) for _ in range(3))
     total_px = void_px = n_img = 0
-    for mask in masks:
-        counts = np.bincount(np.asarray(mask, np.uint8).ravel(), minlength=256)
-        if counts[c:IGNORE_INDEX].any():
-            bad = (np.flatnonzero(counts[c:IGNORE_INDEX]) + c).tolist()
+    for counts_of_one in counts:
+        counts_of_one = np.asarray(counts_of_one, np.int64)
+        if counts_of_one[c:IGNORE_INDEX].any():
+            bad = (np.flatnonzero(counts_of_one[c:IGNORE_INDEX]) + c).tolist()
             raise ValueError(f"mask holds ids {bad} outside 0..{c - 1} and {IGNORE_INDEX}")
-        own = counts[:c]
+        own = counts_of_one[:c]
         has = own > 0
         pixels += own
         images += has
         present[has] += own.sum()
-        total_px += int(counts.sum())
-        void_px += int(counts[IGNORE_INDEX])
+        total_px += int(counts_of_one.sum())
+        void_px += int(counts_of_one[IGNORE_INDEX])
         n_img += 1
         if progress is not None:
             progress(n_img, total)

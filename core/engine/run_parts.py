@@ -68,13 +68,14 @@ def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -
     # process imports torch._dynamo, ~3 s), so the count costs a run only what is left after
     with ThreadPoolExecutor(max_workers=1) as pool:
         cost = pool.submit(lambda: (count_gflops(model, cfg.image_size), count_params(model)))
-        with phases("statistics"):
-            stats = setup.train_stats(cfg, source)  # weights and rare-class crops share one pass
+        with phases("decode"):
+            split = setup.decode_train_split(cfg, source, device)
+        with phases("statistics"):  # from the decode pass's counts: no second read of the masks
+            stats = setup.train_stats(cfg, source, split)
             weights = setup.class_weight_tensor(cfg, source, stats)
         generator = torch.Generator()
-        with phases("decode"):
-            loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size, stats=stats,
-                                              device=device)
+        loader = setup.build_train_loader(cfg, source, generator, ddp.rank, ddp.world_size, stats=stats,
+                                          device=device, split=split)
         with phases("flops"):
             gflops, params = cost.result()
     with phases("model"):

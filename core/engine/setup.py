@@ -16,8 +16,8 @@ from core.config import TrainConfig
 from core.data.source import DataSource, open_dataset
 from core.data.batch_augment import BatchAugment
 from core.data.batch_loader import BatchLoader
-from core.data.decoded import decode_split
-from core.data.stats import ClassStats, compute_stats
+from core.data.decoded import DecodedSplit, decode_split
+from core.data.stats import ClassStats, compute_stats, stats_from_counts
 from core.errors import ConfigError
 from core.losses import create_loss
 from core.models.configured import build_from_config
@@ -59,12 +59,31 @@ def open_source(cfg: TrainConfig) -> DataSource:
     return source
 
 
-def train_stats(cfg: TrainConfig, source: DataSource) -> ClassStats | None:
-    """The training split's class statistics (every mask read once), or None when neither class
-    weights, rare-class crops nor copy-paste need them."""
+def train_stats(cfg: TrainConfig, source: DataSource, split: DecodedSplit | None = None) -> ClassStats | None:
+    """The training split's class statistics, or None when neither class weights, rare-class
+    crops nor copy-paste need them: from the counts the decode pass took (`split`), else from
+    one read of every mask."""
     if cfg.class_weights == "none" and not cfg.rare_crop and not cfg.copy_paste:
         return None
+    if split is not None and split.class_counts is not None:
+        return stats_from_counts(split.class_counts, source.schema.names)
     return compute_stats(source, cfg.train_split)
+
+
+def batched_on(device: torch.device | str | None) -> bool:
+    """Whether training batches are augmented as tensors on `device` (BATCHED_DEVICES)."""
+    return device is not None and torch.device(device).type in BATCHED_DEVICES
+
+
+def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.device | str | None = None) -> DecodedSplit:
+    """The training split decoded once at the run's image size: on `device` where batches are
+    augmented there, else in host memory. Every bad file is named before the first step."""
+    count = len(source.samples(cfg.train_split))
+    if count < cfg.batch_size:
+        raise ConfigError(
+            f"the '{cfg.train_split}' split has {count} images, fewer than the batch size {cfg.batch_size}"
+        )
+    return decode_split(source, cfg.train_split, cfg.image_size, device=device if batched_on(device) else None)
 
 
 def _stats_or_read(stats: ClassStats | None, cfg: TrainConfig, source: DataSource) -> ClassStats:
@@ -102,7 +121,7 @@ BATCHED_DEVICES = ("cuda", "cpu")
 
 def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
                        rank: int = 0, world_size: int = 1, stats: ClassStats | None = None,
-                       device: torch.device | None = None):
+                       device: torch.device | None = None, split: DecodedSplit | None = None):
     """Shuffled, augmented batches of the training split, decoded once up front.
 
     The decode pass reads every file before the first step, so a corrupt or mismatched file is
@@ -114,20 +133,16 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     the per-sample dataset's cache and albumentations augments each sample, in `cfg.workers`
     worker processes started with `spawn` (safe beside Qt threads). With `world_size` > 1 (torchrun) this rank's loader yields its share of each
     global batch of `cfg.batch_size`, in the single-process order. Rare-class crops and
-    copy-paste aim at the rare classes of `stats` (the training split's; read when not given)."""
+    copy-paste aim at the rare classes of `stats` (the training split's; read when not given).
+    `split`: the decode pass's result when the caller already has it (decode_train_split)."""
     rare_crop = copy_paste = None
     if cfg.rare_crop > 0:
         rare_crop = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.rare_crop))
     if cfg.copy_paste > 0:
         copy_paste = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.copy_paste))
-    batched = device is not None and torch.device(device).type in BATCHED_DEVICES
-    count = len(source.samples(cfg.train_split))
-    if count < cfg.batch_size:
-        raise ConfigError(
-            f"the '{cfg.train_split}' split has {count} images, fewer than the batch size {cfg.batch_size}"
-        )
-    split = decode_split(source, cfg.train_split, cfg.image_size, device=device if batched else None)
-    if batched:
+    if split is None:
+        split = decode_train_split(cfg, source, device)
+    if batched_on(device):
         augment = BatchAugment(cfg.augment, cfg.image_size, cfg.crop_size, rare_crop, copy_paste)
         return BatchLoader(split, cfg.batch_size, augment, seed=cfg.seed, rank=rank, world_size=world_size,
                            device=device)

@@ -31,6 +31,17 @@ def test_same_pixels_as_the_dataset_cache(source, size):
     assert decoded.nbytes == 12 * 4 * size[0] * size[1]
 
 
+@pytest.mark.parametrize("size", [(64, 96), (40, 56)])
+def test_class_counts_are_of_the_full_resolution_masks(source, size):
+    """Counted before the resize, so statistics from them equal a read of the masks on disk."""
+    decoded = decode_split(source, "train", size)
+    assert decoded.class_counts.shape == (12, 256)
+    for i, sample in enumerate(source.samples("train")):
+        mask = source.read_mask(sample)
+        assert mask.shape == (64, 96)
+        assert np.array_equal(decoded.class_counts[i], np.bincount(mask.ravel(), minlength=256))
+
+
 def test_loop_and_thread_pool_agree_and_report_progress(source):
     seen = []
     a = decode_split(source, "val", (32, 48), threads=1, progress=lambda d, n: seen.append((d, n)))

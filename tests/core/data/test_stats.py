@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core.data.source import open_dataset
-from core.data.stats import WEIGHT_METHODS, class_weights, compute_stats, stats_from_masks
+from core.data.stats import WEIGHT_METHODS, class_weights, compute_stats, stats_from_counts, stats_from_masks
 from core.data.synth import generate_synthetic
 from core.errors import ConfigError
 
@@ -27,6 +27,16 @@ def test_counts(stats):
     assert stats.present_pixels.tolist() == [5, 8, 5]
     assert (stats.total_pixels, stats.void_pixels, stats.num_images) == (10, 2, 2)
     np.testing.assert_allclose(stats.fractions, [3 / 8, 4 / 8, 1 / 8])
+
+
+def test_counts_per_mask_give_the_same_statistics():
+    counts = [np.bincount(m.ravel(), minlength=256) for m in (M1, M2)]
+    got = stats_from_counts(counts, NAMES)
+    assert got.to_dict() == stats_from_masks([M1, M2], NAMES).to_dict()
+    bad = np.zeros(256, np.int64)
+    bad[[0, 7]] = 1
+    with pytest.raises(ValueError, match=r"ids \[7\] outside 0..2"):
+        stats_from_counts([bad], NAMES)
 
 
 def test_inverse_frequency(stats):

@@ -46,3 +46,18 @@ def test_statistics_are_read_once_and_only_when_needed(synth_data, monkeypatch):
     loader = build_train_loader(cfg, source, torch.Generator(), stats=stats)
     assert torch.allclose(weights, torch.as_tensor(stats.weights("sqrt-median")))
     assert loader.dataset.rare_crop == loader.dataset.copy_paste == (stats.rare_classes(), 0.5)
+
+
+def test_statistics_come_from_the_decode_pass(synth_data, monkeypatch):
+    from core.engine import setup
+
+    cfg = TrainConfig(data=str(synth_data), image_size=(32, 48), crop_size=(16, 24), batch_size=2,
+                      rare_crop=0.5, class_weights="median")
+    source = open_source(cfg)
+    want = compute_stats(source, "train")
+    split = setup.decode_train_split(cfg, source, torch.device("cpu"))
+    monkeypatch.setattr(setup, "compute_stats", lambda *a, **k: pytest.fail("masks read again"))
+    stats = setup.train_stats(cfg, source, split)
+    assert stats.to_dict() == want.to_dict()
+    loader = build_train_loader(cfg, source, torch.Generator(), stats=stats, device=torch.device("cpu"), split=split)
+    assert loader.split is split and loader.augment.rare is not None
