@@ -8,6 +8,9 @@ waits included):
   roadseg      `roadseg train` with the same model, input, batch, loss and optimizer, no
                augmentation, no class weights (its defaults: bf16 + channels_last where they pay)
   ddrnet       `roadseg train --preset camvid-gpu` (the real-time recipe) for the same epochs
+  compile      the `--amp` loop written here with `torch.compile(model)`, and the same without it:
+               whether compiling pays for this model on the device at hand (the engine offers no
+               compile option while that is unmeasured on a GPU; on a CPU it ran at 0.93x)
 On CUDA the peer is the plain loop of `.gpu/plain_loop.py` when present (the canonical one),
 else the same loop written here. `--proxy` adds the CPU proxies of per-step overhead: steps/s of
 the camvid-fast model + loss at 64x64, batch 4, over random tensors (plain) vs `roadseg train`,
@@ -55,6 +58,7 @@ import glob, os, sys, time
 t0 = time.time()
 import cv2, numpy as np, torch, segmentation_models_pytorch as smp
 data, size, batch, epochs, workers, amp, dev = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] == "1", sys.argv[7]
+compiled = len(sys.argv) > 8 and sys.argv[8] == "1"
 H, W = map(int, size.split("x"))
 class DS(torch.utils.data.Dataset):
     def __init__(s, split): s.imgs = sorted(glob.glob(f"{data}/images/{split}/*")); s.split = split
@@ -67,11 +71,12 @@ class DS(torch.utils.data.Dataset):
         return torch.from_numpy(x.transpose(2, 0, 1).copy()), torch.from_numpy(m.astype(np.int64))
 model = smp.Unet(encoder_name="resnet18", encoder_weights=None, classes=11).to(dev)
 if amp: model = model.to(memory_format=torch.channels_last)
+net = torch.compile(model) if compiled else model
 opt = torch.optim.Adam(model.parameters(), 1e-3); lossf = torch.nn.CrossEntropyLoss(ignore_index=11)
 kw = dict(num_workers=workers, persistent_workers=False) if workers else {}
 tr = torch.utils.data.DataLoader(DS("train"), batch_size=batch, shuffle=True, drop_last=True, pin_memory=amp and dev == "cuda", **kw)
 va = torch.utils.data.DataLoader(DS("val"), batch_size=batch, **kw)
-n = 0; t1 = time.time()
+n = 0; t1 = time.time(); first = None; n1 = 0
 for ep in range(epochs):
     model.train()
     for x, y in tr:
@@ -79,15 +84,19 @@ for ep in range(epochs):
         if amp: x = x.to(memory_format=torch.channels_last)
         opt.zero_grad()
         with torch.autocast(dev, dtype=torch.bfloat16, enabled=amp):
-            loss = lossf(model(x), y)
+            loss = lossf(net(x), y)
         loss.backward(); opt.step(); n += x.shape[0]
+        if first is None:  # the first step (warm-up, or compiling) apart: steady_images_per_s
+            if dev == "cuda": torch.cuda.synchronize()
+            first, n1, t_first = time.time() - t1, n, time.time()
 if dev == "cuda": torch.cuda.synchronize()
 t2 = time.time(); cm = torch.zeros(11, 11, dtype=torch.int64, device=dev); model.eval()
 with torch.no_grad():
     for x, y in va:
         x, y = x.to(dev), y.to(dev); p = model(x).argmax(1); k = y < 11
         cm += torch.bincount(y[k] * 11 + p[k], minlength=121).reshape(11, 11)
-print(f"train_images_per_s={n / (t2 - t1):.2f}", flush=True)
+print(f"train_images_per_s={n / (t2 - t1):.2f} steady_images_per_s={(n - n1) / max(t2 - t_first, 1e-9):.2f} "
+      f"first_step_s={first:.2f}", flush=True)
 '''
 
 
@@ -101,16 +110,21 @@ def run_job(argv: list[str], env: dict) -> tuple[float, str]:
     return seconds, done.stdout
 
 
-def plain(args, env, amp: bool) -> tuple[float, float]:
+def plain(args, env, amp: bool, compiled: bool | None = None) -> tuple[float, float]:
+    """(images/s, whole-job s); `compiled` (True/False) runs the loop written here, with or
+    without torch.compile, even where the canonical peer exists."""
     peer = ROOT / ".gpu" / "plain_loop.py"
-    if args.device == "cuda" and peer.exists():
+    if args.device == "cuda" and peer.exists() and compiled is None:
         argv = [sys.executable, str(peer), "--data", args.data, "--size", args.size, "--batch", str(args.batch),
                 "--epochs", str(args.epochs), "--workers", str(args.workers)] + (["--amp"] if amp else [])
     else:
         argv = [sys.executable, "-c", PLAIN, args.data, args.size, str(args.batch), str(args.epochs),
-                str(args.workers), "1" if amp else "0", args.device]
+                str(args.workers), "1" if amp else "0", args.device, "1" if compiled else "0"]
     seconds, out = run_job(argv, env)
-    rate = float(out.split("train_images_per_s=")[1].split()[0])
+    key = "train_images_per_s=" if compiled is None else "steady_images_per_s="  # compiling: after step 1
+    rate = float(out.split(key)[1].split()[0])
+    if compiled is not None:
+        print(f"  first step {out.split('first_step_s=')[1].split()[0]} s", file=sys.stderr)
     return rate, seconds
 
 
@@ -185,7 +199,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None, help="plain loop's loader workers (8 on CUDA, 0 on CPU)")
     ap.add_argument("--limit", type=int, help="images per split of the temporary CamVid copy")
     ap.add_argument("--reps", type=int, default=1, help="interleaved repetitions (median)")
-    ap.add_argument("--jobs", default="plain,plain-amp,roadseg,ddrnet")
+    ap.add_argument("--jobs", default="plain,plain-amp,roadseg,ddrnet",
+                    help="any of plain, plain-amp, roadseg, ddrnet, eager, compile (the last two: "
+                         "the --amp loop written here without and with torch.compile)")
     ap.add_argument("--proxy", action="store_true", help="also the CPU per-step overhead proxy")
     args = ap.parse_args()
     import torch
@@ -207,8 +223,10 @@ def main() -> None:
         "roadseg train --preset camvid-gpu": lambda: roadseg(
             args, env, ["--preset", "camvid-gpu", "--time-budget", "0"]
             + (["--batch-size", str(args.batch)] if args.limit else [])),  # a few images: the given batch
+        "plain --amp, eager (this script's loop)": lambda: (*plain(args, env, amp=True, compiled=False), None),
+        "plain --amp, torch.compile": lambda: (*plain(args, env, amp=True, compiled=True), None),
     }
-    wanted = dict(zip(["plain", "plain-amp", "roadseg", "ddrnet"], jobs))
+    wanted = dict(zip(["plain", "plain-amp", "roadseg", "ddrnet", "eager", "compile"], jobs))
     jobs = {wanted[k]: jobs[wanted[k]] for k in args.jobs.split(",") if k}
     results: dict[str, list] = {k: [] for k in jobs}
     for _ in range(args.reps):  # interleaved, so a load change hits every job alike
