@@ -1,0 +1,24 @@
+import io
+
+from core.cli.progress import TrainPrinter
+from core.engine.events import RunFinished
+
+
+def summary(**extra):
+    return {"best_miou": 0.5, "best_epoch": 2, "train_seconds": 12.0, "images_per_s": 3.0, **extra}
+
+
+def test_the_end_line_and_the_phases_that_took_time():
+    out = io.StringIO()
+    phases = {"data": 0.01, "model": 1.62, "decode": 2.66, "training": 25.0, "checkpoints": 0.31, "total": 32.7}
+    TrainPrinter(out)(RunFinished("run", summary(phases=phases), False))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "finished: best val mIoU 0.5000 (epoch 2), 12 s training, 3.00 img/s"
+    assert lines[1] == "time: model 1.6 s, decode 2.7 s, training 25.0 s, checkpoints 0.3 s"
+
+
+def test_no_time_line_without_phases():
+    out = io.StringIO()
+    TrainPrinter(out)(RunFinished("run", summary(), True))
+    assert out.getvalue().splitlines() == [
+        "stopped (resume with --resume): best val mIoU 0.5000 (epoch 2), 12 s training, 3.00 img/s"]
