@@ -6,6 +6,7 @@ import sys
 from tqdm import tqdm
 
 from core.engine.events import CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted, StepDone
+from core.engine.phases import describe
 
 
 def progress_bar(desc: str):
@@ -63,10 +64,9 @@ class TrainPrinter:
             best = "n/a" if s.get("best_miou") is None else f"{s['best_miou']:.4f} (epoch {s['best_epoch']})"
             print(f"{state}: best val mIoU {best}, {s['train_seconds']:.0f} s training, "
                   f"{s['images_per_s']:.2f} img/s", file=self.out, flush=True)
-            phases = {k: v for k, v in (s.get("phases") or {}).items() if k != "total" and v >= 0.05}
-            if phases:  # where the time went, so a slow start or end shows without opening a file
-                print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
-                      file=self.out, flush=True)
+            spent = describe(s.get("phases"))
+            if spent:  # where the time went, so a slow start or end shows without opening a file
+                print(f"time: {spent}", file=self.out, flush=True)
             held = s.get("holdout")
             if held and held.get("miou") is not None:
                 print(f"held-out {held['prefixes']} ({held['images']} images, best checkpoint): "

@@ -27,3 +27,10 @@ class Phases:
 
     def rounded(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in self.seconds.items()}
+
+
+def describe(phases: dict | None, min_seconds: float = 0.05) -> str:
+    """'model 1.6 s, decode 2.7 s, ...': the phases of a summary that took time, in run order,
+    without the total (what the CLI prints and the Train view shows at a run's end)."""
+    shown = [(k, v) for k, v in (phases or {}).items() if k != "total" and v >= min_seconds]
+    return ", ".join(f"{k} {v:.1f} s" for k, v in shown)

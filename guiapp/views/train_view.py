@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QProgressBar, Q
                                QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from core.config import implied_class_weights
+from core.engine.phases import describe
 from guiapp.style import format_seconds
 from guiapp.widgets.empty_state import EmptyState
 from guiapp.widgets.error_dialog import show_error
@@ -340,6 +341,8 @@ class TrainView(QWidget):
         what = "Cancelled — last.pt kept" if ev.cancelled else "Finished"
         best = ev.summary.get("best_miou") if isinstance(ev.summary, dict) else None
         self.status.setText(what + (f" · best mIoU {best:.3f}" if isinstance(best, float) else ""))
+        spent = describe(ev.summary.get("phases")) if isinstance(ev.summary, dict) else ""
+        self.status.setToolTip(f"Where the run's time went: {spent}" if spent else "")
         self.state.run_finished.emit(ev.run_dir)
 
     def _on_run_ended(self, index: int, status: str, _run_dir: str) -> None:

@@ -231,6 +231,8 @@ def test_tiny_training_updates_curves_and_finishes(qtbot, view, errors):
     assert (run_dir / "config.yaml").is_file() and (run_dir / "last.pt").is_file()
     assert view.queue.entries[0][1] == "done"
     assert view.progress.value() == view.progress.maximum()
+    tip = view.status.toolTip()  # where the time went, from the run's summary
+    assert tip.startswith("Where the run's time went: ") and "training" in tip and "total" not in tip
 
 
 @pytest.mark.slow
