@@ -20,9 +20,18 @@ class WorkerRunner(QObject):
         super().__init__(parent)
         self.thread: QThread | None = None
         self.worker: QObject | None = None
+        self._active = False
 
     def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        """True from the start until `finished` is delivered on the UI thread, so that every
+        signal the worker sent before it ended (a queue row's last status) has been handled by
+        the time a view sees the job as over."""
+        return self._active or (self.thread is not None and self.thread.isRunning())
+
+    @Slot()
+    def _thread_ended(self) -> None:
+        self._active = False
+        self.finished.emit()
 
     def _launch(self, worker: QObject, name: str, done_signal, connect=None) -> QObject:
         """Move `worker` (with a `run` slot) to a new thread named `name` and start it;
@@ -34,10 +43,11 @@ class WorkerRunner(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         done_signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self.finished)
+        thread.finished.connect(self._thread_ended)  # queued: after the worker's own signals
         if connect is not None:
             connect(worker)
         self.thread, self.worker = thread, worker
+        self._active = True
         thread.start()
         return worker
 
@@ -47,10 +57,14 @@ class WorkerRunner(QObject):
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Cancel and join (window closing): no thread may outlive the QApplication."""
-        if not self.is_running():
+        if self.thread is None or not self.thread.isRunning():
+            self._active = False
             return True
         self.cancel()
-        return self.thread.wait(timeout_ms)
+        joined = self.thread.wait(timeout_ms)
+        if joined:  # joined from a blocked UI thread: its `finished` may never be delivered
+            self._active = False
+        return joined
 
 
 class QueueWorker(QObject):

@@ -143,3 +143,28 @@ def test_run_name_uses_a_preset_runs_name():
     when = time.mktime((2024, 5, 1, 12, 30, 0, 0, 0, -1))
     cfg = TrainConfig(arch="ddrnet23-slim", name="camvid-fast-ddrnet23slim")
     assert run_name(cfg, when) == "camvid-fast-ddrnet23slim-20240501-123000"
+
+
+def test_a_job_is_running_until_its_last_signals_are_handled(qtbot, tmp_path):
+    """The thread may end before the UI thread has handled the queue's last signals; the job
+    counts as running until then, so a view never sees it over with a row still "running"."""
+    from PySide6.QtCore import QObject, Slot
+
+    class Rows(QObject):  # lives on the UI thread, as a view does: the signals queue to it
+        def __init__(self):
+            super().__init__()
+            self.ended: list[str] = []
+
+        @Slot(int, str, str)
+        def on_ended(self, index, status, run_dir):
+            self.ended.append(status)
+
+    rows = Rows()
+    runner = TrainRunner()
+    runner.start([TrainConfig(arch="baseline")], tmp_path / "runs",
+                 connect=lambda w: w.run_ended.connect(rows.on_ended),
+                 trainer_factory=lambda cfg, listeners: FakeTrainer(cfg, listeners))
+    assert runner.thread.wait(5000)  # joined without handling any signal
+    assert runner.is_running() and rows.ended == []
+    qtbot.waitUntil(lambda: not runner.is_running(), timeout=5000)
+    assert rows.ended == ["done"]
