@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import glob
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
 import pickle
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from core.engine.background import Background
 from core.errors import CheckpointError
 
 FORMAT = "roadseg-checkpoint"
@@ -55,47 +55,32 @@ def save_checkpoint(path: str | Path, state: dict) -> Path:
 
 
 class CheckpointWriter:
-    """Saves checkpoints in the order given, on one background thread (inline with
-    `background=False`). `save` returns once the state is copied to host memory (live tensors
-    change with the next step) and at most `pending` writes wait; `wait` returns when every file
-    is on disk and raises the first failed write, as `save_checkpoint` would have. After a failed
-    write the later ones are skipped, as if the run had stopped there: last.pt never names a best
-    epoch whose best.pt did not land."""
+    """Saves checkpoints in the order given on a background thread (core.engine.background),
+    inline with `background=False`. `save` returns once the state is copied to host memory (live
+    tensors change with the next step); `wait` returns when every file is on disk and raises the
+    first failed write, as `save_checkpoint` would have; the writes after a failed one are
+    skipped, so last.pt never names a best epoch whose best.pt did not land."""
 
     def __init__(self, background: bool = True, pending: int = 2):
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="checkpoint") if background else None
-        self._pending: list[Future] = []
-        self._limit = pending
-        self._failed = False
+        self._background = Background("checkpoint", pending) if background else None
 
     def save(self, path: str | Path, state: dict) -> None:
-        if self._pool is None:
+        if self._background is None:
             save_checkpoint(path, state)
-            return
-        while len(self._pending) >= self._limit:  # a slow disk holds the run back, not memory
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(self._write, path, host_copy(state)))
-
-    def _write(self, path: str | Path, state: dict) -> None:
-        if self._failed:
-            return
-        try:
-            save_checkpoint(path, state)
-        except BaseException:
-            self._failed = True
-            raise
+        else:
+            self._background.submit(_save, path, host_copy(state))
 
     def wait(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+        if self._background is not None:
+            self._background.wait()
 
     def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+        if self._background is not None:
+            self._background.close()
+
+
+def _save(path: str | Path, state: dict) -> None:
+    save_checkpoint(path, state)  # looked up at call time, so tests can stand in for it
 
 
 def host_copy(obj):

@@ -131,8 +131,9 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     host work between GPU steps, and on a 2-core CPU 1.6x the per-sample rate for camvid-fast's
     augmentation (benchmarks/RESULTS.md, "Training on a GPU"). Elsewhere the decoded pairs fill
     the per-sample dataset's cache and albumentations augments each sample, in `cfg.workers`
-    worker processes started with `spawn` (safe beside Qt threads). With `world_size` > 1 (torchrun) this rank's loader yields its share of each
-    global batch of `cfg.batch_size`, in the single-process order. Rare-class crops and
+    worker processes started with `spawn` (safe beside Qt threads). With `world_size` > 1
+    (torchrun) this rank's loader yields its share of each global batch of `cfg.batch_size`, in
+    the single-process order. Rare-class crops and
     copy-paste aim at the rare classes of `stats` (the training split's; read when not given).
     `split`: the decode pass's result when the caller already has it (decode_train_split)."""
     rare_crop = copy_paste = None

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from core.engine.background import Background
 from core.engine.events import EpochDone, RunFailed, RunFinished, RunStarted, StepDone
 
 SUBDIR = "tb"
@@ -59,8 +59,7 @@ class TensorBoardLogger:
     def __init__(self, run_dir):
         self.log_dir = Path(run_dir) / SUBDIR
         self._writer = None
-        self._encoder: ThreadPoolExecutor | None = None
-        self._pending: list = []
+        self._encoder: Background | None = None
         self._class_names: list[str] = []
         self._missing: bool | None = None  # the tensorboard package absent (checked once)
 
@@ -133,12 +132,10 @@ class TensorBoardLogger:
                                for s in strips])
         writer = self.writer
         if self._encoder is None:
-            self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tb-previews")
-        # PNG encoding (zlib, outside the GIL) runs beside the next epoch instead of before it
-        for done in [f for f in self._pending if f.done()]:
-            done.result()  # an encoding error surfaces at the next epoch, not only at the end
-        self._pending = [f for f in self._pending if not f.done()]
-        self._pending.append(self._encoder.submit(self._write_previews, writer, epoch, strips))
+            self._encoder = Background("tb-previews")
+        # PNG encoding (zlib, outside the GIL) runs beside the next epoch instead of before it;
+        # an encoding error surfaces at the next epoch, not only at the end
+        self._encoder.submit(self._write_previews, writer, epoch, strips)
 
     @staticmethod
     def _write_previews(writer, epoch: int, strips: np.ndarray) -> None:
@@ -147,12 +144,11 @@ class TensorBoardLogger:
         writer.flush()
 
     def close(self) -> None:
-        if self._encoder is not None:
-            self._encoder.shutdown(wait=True)  # previews still being encoded are written first
-            self._encoder = None
-        pending, self._pending = self._pending, []
-        for done in pending:
-            done.result()  # an encoding error surfaces here
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        try:
+            if self._encoder is not None:
+                encoder, self._encoder = self._encoder, None
+                encoder.close()  # previews still being encoded are written first; errors surface here
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None

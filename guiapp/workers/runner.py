@@ -26,7 +26,7 @@ class WorkerRunner(QObject):
         """True from the start until `finished` is delivered on the UI thread, so that every
         signal the worker sent before it ended (a queue row's last status) has been handled by
         the time a view sees the job as over."""
-        return self._active or (self.thread is not None and self.thread.isRunning())
+        return self._active
 
     @Slot()
     def _thread_ended(self) -> None:
