@@ -28,10 +28,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "cleanlab's confident learning) or the top class ahead by --margin")
     p.add_argument("--margin", type=float, default=0.5, help="for --rule margin (default 0.5)")
     p.add_argument("--min-pixels", type=int, default=20, help="smallest suspect region kept (default 20)")
-    p.add_argument("--rank", default="rare", choices=("share", "doubt", "rare", "softmin"),
+    p.add_argument("--rank", default="softmin", choices=("share", "doubt", "rare", "softmin"),
                    help="image score: share of labelled pixels in suspect regions, that share "
                         "weighted by doubt (1 - p[given]) or by rarity (-log P(predicted | given) "
-                        "over the split; default), or cleanlab's softmin")
+                        "over the split), or 1 - cleanlab's softmin label quality (default)")
     p.add_argument("--include-reviewed", action="store_true",
                    help="also list regions marked reviewed in the dataset's sidecar")
     p.add_argument("--top", type=int, default=10, help="images to print (default 10)")

@@ -7,12 +7,13 @@ with; a class's *confident threshold* is the mean self-confidence of the pixels 
 over the split. A pixel is suspect when the model's top class differs from its label and
 either (rule "threshold") its self-confidence is below its class's threshold, or (rule "margin")
 the top class beats the given one by at least `margin`. An image's label quality is cleanlab's
-softmin of its self-confidences (temperature 0.1). The default image score, "rare", adds up
-over the suspect regions' pixels how seldom the model says the suggested class where the given
-one is labelled, over the whole split (-log P(predicted | given)): a model's habitual confusions
-(Tree on Building edges) weigh little, a car labelled Road weighs much. On corrupted CamVid val
-and synthetic labels it ranked corrupted images best of share / doubt / softmin / rare
-(benchmarks/bench_label_issues.py). Void pixels are never suspect and never scored.
+softmin of its self-confidences (temperature 0.1), and images are ranked by it by default
+("softmin"): on corrupted CamVid val it put corrupted images first better than share / doubt /
+rare with every model tried. "rare" adds up over the suspect regions' pixels how seldom the model
+says the suggested class where the given one is labelled on the split (-log P(predicted |
+given)), so habitual confusions weigh little; it ranks better on the flat-coloured synthetic set
+(benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md). Void pixels are never
+suspect and never scored.
 
 A few numpy lines rather than cleanlab itself: cleanlab needs every probability map of the
 split in memory at once (N x C x H x W float32: 732 MiB for CamVid val) and has no void label;
@@ -34,7 +35,14 @@ from core.errors import ConfigError
 from core.labeling.edits import Rect, apply_stencil
 
 RULES = ("threshold", "margin")
-IMAGE_SCORES = ("share", "doubt", "rare", "softmin")
+IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the number is
+    "share": "share of the labelled pixels inside suspect regions",
+    "doubt": "that share, each pixel weighted by the model's doubt about its label (1 - p[given])",
+    "rare": "that share, each pixel weighted by how rarely the model says the suggested class where "
+            "the given one is labelled on the split (-log P(predicted | given))",
+    "softmin": "1 - cleanlab's label quality: the softmin of the image's self-confidences, "
+               "dominated by its most doubted pixels",
+}
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab's default
 
 
@@ -231,7 +239,7 @@ class ImageIssues:
             return sum(r.doubt if method == "doubt" else r.rarity for r in self.regions) / self.labelled
         raise ConfigError(f"unknown image score {method!r} (choose from {', '.join(IMAGE_SCORES)})")
 
-    def to_dict(self, names: Sequence[str] | None = None, method: str = "rare") -> dict:
+    def to_dict(self, names: Sequence[str] | None, method: str) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
                 "suspect_share": self.share, "labelled_pixels": self.labelled,
                 "in_sample": self.in_sample, "model": self.model,
@@ -255,7 +263,7 @@ class IssueOptions:
     rule: str = "threshold"
     margin: float = 0.5
     min_pixels: int = 20
-    method: str = "rare"  # how images are ranked (ImageIssues.score)
+    method: str = "softmin"  # how images are ranked (ImageIssues.score)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:

@@ -16,8 +16,8 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 
 from core.errors import RoadsegError
 from core.evaluate import Prediction
-from core.labeling.label_issues import (IssueOptions, accept_region, region_at, score_label_issues,
-                                        trained_on)
+from core.labeling.label_issues import (IMAGE_SCORES, IssueOptions, accept_region, region_at,
+                                        score_label_issues, trained_on)
 from core.labeling.reviewed_issues import ReviewedIssues
 from guiapp.labeling.outline_items import OutlinePathItem
 from guiapp.labeling.review_queue import ReviewPanel
@@ -38,10 +38,16 @@ class IssueReviewPanel(ReviewPanel):
         self.reviewed: ReviewedIssues | None = None
         self.options = IssueOptions()
         self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
-        self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors: pixels whose label the model "
-                             "doubts, weighted by how rarely it says that class there (suspect "
-                             "regions are outlined; A accepts the model's class, R marks a region "
-                             "reviewed).")
+        self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors first: images ranked by "
+                             f"{IMAGE_SCORES[self.options.method]}. Suspect regions (pixels whose "
+                             "label the model doubts) are outlined; A accepts the model's class, "
+                             "R marks a region reviewed.")
+
+    def score_title(self) -> tuple[str, str]:
+        if self.mode_key != ISSUES:
+            return super().score_title()
+        method = self.report.options.method if self.report is not None else self.options.method
+        return "Suspect", f"Image score '{method}': {IMAGE_SCORES[method]} (core.labeling.label_issues)"
 
     # --- state ---------------------------------------------------------------------------------
     def set_samples(self, source, samples) -> None:

@@ -14,10 +14,7 @@ MODE_TITLES = {"file": "File order", "uncertainty": "Most uncertain first",
                "error": "Largest error first"}
 SCORE_TITLES = {"file": ("Score", ""),
                 "uncertainty": ("Entropy", "Mean per-pixel softmax entropy of the model (nats)"),
-                "error": ("Error", "1 − mIoU of the model's prediction against the current labels"),
-                "issues": ("Suspect", "Pixels of regions whose label the model doubts, each weighted by "
-                                      "how rarely it says that class there on the split (−log P), "
-                                      "per labelled pixel (core.labeling.label_issues)")}
+                "error": ("Error", "1 − mIoU of the model's prediction against the current labels")}
 
 
 class ReviewPanel(QWidget):
@@ -68,6 +65,10 @@ class ReviewPanel(QWidget):
     @property
     def mode_key(self) -> str:
         return self.mode.currentData()
+
+    def score_title(self) -> tuple[str, str]:
+        """The image list's score column for the current order: title and tooltip."""
+        return SCORE_TITLES[self.mode_key]
 
     @property
     def running(self) -> bool:

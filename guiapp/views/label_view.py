@@ -25,7 +25,6 @@ from guiapp.labeling.issue_review import IssueOverlay, IssueReviewPanel
 from guiapp.labeling.model_picker import ModelPicker
 from guiapp.labeling.model_runner import ModelRunner
 from guiapp.labeling.palette import ClassPalette
-from guiapp.labeling.review_queue import SCORE_TITLES
 from guiapp.labeling.tool_bar import LabelToolBar
 from guiapp.widgets.error_dialog import show_error
 
@@ -203,7 +202,7 @@ class LabelView(QWidget):
         return marks
 
     def _show_order(self, names: list[str], scores) -> None:
-        self.image_list.set_score_title(*SCORE_TITLES[self.review.mode_key])
+        self.image_list.set_score_title(*self.review.score_title())
         self.image_list.set_names(names, scores, self._marks())
         if self.editor.session is not None:
             self.image_list.set_current(self.editor.session.name)

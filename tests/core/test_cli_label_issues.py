@@ -94,3 +94,17 @@ def test_bad_arguments_end_in_one_line(synth_data, checkpoint, capsys):
     assert main(["label-issues", "--checkpoint", str(checkpoint), "--data", str(synth_data),
                  "--split", "nope"]) == 2
     assert "no split 'nope'" in capsys.readouterr().err
+
+
+def test_rank_choices_and_default_are_cores():
+    """The CLI builds its parser without importing the scoring (numpy, OpenCV): its list of image
+    scores and its default must still be core's."""
+    import argparse
+
+    from core.cli.label_issues import add_parser
+    from core.labeling.label_issues import IMAGE_SCORES, IssueOptions
+
+    parser = add_parser(argparse.ArgumentParser().add_subparsers())
+    rank = next(a for a in parser._actions if a.dest == "rank")
+    assert tuple(rank.choices) == tuple(IMAGE_SCORES)
+    assert rank.default == IssueOptions().method

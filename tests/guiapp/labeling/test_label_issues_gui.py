@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 from core.classes import IGNORE_INDEX
 from core.evaluate import Predictor
-from core.labeling.label_issues import IssueOptions, score_label_issues, trained_on
+from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues, trained_on
 from core.labeling.reviewed_issues import sidecar_path
 from tests.guiapp.labeling.label_helpers import (dataset, errors, key, make_view, mview, runs,  # noqa: F401
                                                  view, vp_pos)
@@ -34,6 +34,9 @@ def test_issue_order_ranks_the_split_with_the_chosen_model(qtbot, mview, runs, d
         in_sample=trained_on(pred.config, "train"))
     assert mview.image_list.names() == expected.order()
     assert mview.image_list.headerItem().text(1) == "Suspect"
+    method = IssueOptions().method  # the column says which score ranks, in core's words
+    assert IMAGE_SCORES[method] in mview.image_list.headerItem().toolTip(1)
+    assert IMAGE_SCORES[method] in mview.review.mode.toolTip()
     assert all(it.in_sample for it in mview.review.report.images)  # the run trained on train
     assert "trained on 12" in mview.note.text()
 
