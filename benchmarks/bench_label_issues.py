@@ -153,7 +153,7 @@ def pixel_counts(report, clean: dict, labels: dict, kind_of: dict, recall: dict)
         for r in by_name[n].regions:
             x0, y0, x1, y1 = r.bbox
             sus[y0:y1, x0:x1] |= r.stencil
-        changed = (labels[n] != clean[n]) & (labels[n] != IGNORE_INDEX)
+        changed = labels[n] != clean[n]  # erased to void: found by the unlabelled regions
         tp += int((sus & changed).sum())
         fp += int((sus & ~changed).sum())
         if n in kind_of:
@@ -168,7 +168,7 @@ def main() -> int:
                     help="the model (not needed with --oracle); repeated: their mean probabilities")
     ap.add_argument("--oracle", action="store_true",
                     help="instead of a model, probabilities that are 0.9 on the true (uncorrupted) "
-                         "class: how well the scoring ranks when the model is right")
+                         "class and even on void: how well the scoring ranks when the model is right")
     ap.add_argument("--data", required=True)
     ap.add_argument("--split", default="val")
     ap.add_argument("--share", type=float, default=0.3, help="share of images corrupted")
@@ -201,6 +201,7 @@ def main() -> int:
             probs = np.full((len(names), *truth.shape), 0.1 / (len(names) - 1), np.float32)
             np.put_along_axis(probs, np.where(truth == IGNORE_INDEX, 0, truth)[None].astype(np.intp),
                               0.9, axis=0)
+            probs[:, truth == IGNORE_INDEX] = 1 / len(names)  # where nothing is true, it knows nothing
         else:
             image = source.read_image(s)
             probs = np.mean([p.predict(image, with_probs=True).probs for p in predictors], axis=0)
@@ -253,8 +254,8 @@ def main() -> int:
           "(objects: the four object-level types together)"
           + (f"; the mean over {args.seeds} draws of corrupted images (AP all: its range)" if args.seeds > 1 else "")
           + ". Pixel precision: suspect-region pixels that the corruption changed, over all images "
-          "(the untouched labels' own mistakes and the model's count as false). erase-void "
-          "leaves void, which is never scored: its pixel recall is 0 by design.")
+          "(the untouched labels' own mistakes and the model's count as false); an erased object "
+          "left void is found by the unlabelled regions (void the model is sure is a class).")
     print("scoring time per pass (predictions cached, all image scores at once): "
           + ", ".join(f"{r} {t:.1f} s" for r, t in timings.items()))
     if args.cleanlab:

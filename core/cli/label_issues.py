@@ -32,6 +32,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="image score: share of labelled pixels in suspect regions, that share "
                         "weighted by doubt (1 - p[given]) or by rarity (-log P(predicted | given) "
                         "over the split), or 1 - cleanlab's softmin label quality (default)")
+    p.add_argument("--void-confidence", type=float, default=0.9, metavar="P",
+                   help="void pixels the model gives one class at least this probability form "
+                        "'unlabelled' regions, objects nobody labelled (default 0.9; 0: void is "
+                        "never scored, as in cleanlab)")
     p.add_argument("--include-reviewed", action="store_true",
                    help="also list regions marked reviewed in the dataset's sidecar")
     p.add_argument("--top", type=int, default=10, help="images to print (default 10)")
@@ -113,7 +117,8 @@ def run(args) -> int:
         raise ConfigError("--data is required")
     if bool(args.checkpoint) == bool(args.folds):
         raise ConfigError("give either --checkpoint or --folds K (with --preset/--config and --out)")
-    options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank)
+    options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank,
+                           void_confidence=args.void_confidence)
     if args.folds:
         data = args.data
         if not data:
@@ -164,7 +169,8 @@ def _print(report, names, args) -> None:
         first = ""
         if it.regions:
             r = it.regions[0]
-            first = (f"  largest: {_n(names, r.given)} -> {_n(names, r.suggested)} {r.pixels} px "
+            given, suggested = r.class_names(names)
+            first = (f"  largest: {given} -> {suggested} {r.pixels} px "
                      f"at x{r.bbox[0]}-{r.bbox[2]} y{r.bbox[1]}-{r.bbox[3]}")
         mark = "  (in sample)" if it.in_sample else ""
         print(f"{k:>4}. {it.name}  score {it.score(method):.4f}  quality {it.quality:.4f}  "
@@ -173,7 +179,3 @@ def _print(report, names, args) -> None:
     if n_in:
         print(f"note: the model trained on {n_in} of these images; its doubts about them are weak "
               "evidence (score another split, or use --folds)", file=sys.stderr)
-
-
-def _n(names, i: int) -> str:
-    return names[i] if 0 <= i < len(names) else "void"

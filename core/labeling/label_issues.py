@@ -12,8 +12,14 @@ softmin of its self-confidences (temperature 0.1), and images are ranked by it b
 rare with every model tried. "rare" adds up over the suspect regions' pixels how seldom the model
 says the suggested class where the given one is labelled on the split (-log P(predicted |
 given)), so habitual confusions weigh little; it ranks better on the flat-coloured synthetic set
-(benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md). Void pixels are never
-suspect and never scored.
+(benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md).
+
+Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
+object nobody labelled is a label error too. Where the model gives a void pixel one class with
+at least `void_confidence` probability, the pixel joins an "unlabelled" region (given: void,
+suggested: that class) and counts in the image score with self-confidence 1 - p; void that sits
+at the same place in most of the split's images (an ego vehicle, a border) is part of the camera,
+not a missed object, and is left out.
 
 A few numpy lines rather than cleanlab itself: cleanlab needs every probability map of the
 split in memory at once (N x C x H x W float32: 732 MiB for CamVid val) and has no void label;
@@ -24,6 +30,7 @@ cleanlab's on small arrays.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +51,7 @@ IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the
                "dominated by its most doubted pixels",
 }
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab's default
+CAMERA_VOID_IMAGES = 3  # void in most of at least this many same-size masks is the camera's
 
 
 # --- per pixel -------------------------------------------------------------------------------
@@ -126,12 +134,16 @@ class IssueRegion:
             return False
         return self.stencil is None or bool(self.stencil[y - y0, x - x0])
 
+    def class_names(self, names: Sequence[str]) -> tuple[str, str]:
+        """(given, suggested) as class names; "void" for an unlabelled region's given class."""
+        return class_name(names, self.given), class_name(names, self.suggested)
+
     def to_dict(self, names: Sequence[str] | None = None) -> dict:
         d = {"given": self.given, "suggested": self.suggested, "pixels": self.pixels,
              "bbox": list(self.bbox), "digest": self.digest, "doubt": round(self.doubt, 3),
              "rarity": round(self.rarity, 3)}
         if names is not None:
-            d["given_name"], d["suggested_name"] = _name(names, self.given), _name(names, self.suggested)
+            d["given_name"], d["suggested_name"] = self.class_names(names)
         return d
 
     @classmethod
@@ -141,7 +153,7 @@ class IssueRegion:
                    doubt=float(d.get("doubt", 0.0)), rarity=float(d.get("rarity", 0.0)))
 
 
-def _name(names: Sequence[str], i: int) -> str:
+def class_name(names: Sequence[str], i: int) -> str:
     return names[i] if 0 <= i < len(names) else "void"
 
 
@@ -218,8 +230,8 @@ def accept_region(session, region: IssueRegion) -> Rect | None:
 class ImageIssues:
     name: str
     quality: float  # cleanlab softmin of self-confidences, 0..1, lower = worse
-    share: float  # fraction of labelled pixels inside suspect regions
-    labelled: int  # non-void pixels
+    share: float  # fraction of the scored pixels inside suspect regions
+    scored: int  # labelled pixels, plus the void pixels of unlabelled regions
     regions: list[IssueRegion] = field(default_factory=list)
     in_sample: bool = False  # the model trained on this image: its doubts are weaker evidence
     model: str = ""  # which checkpoint scored it (folds: a different one per image)
@@ -234,25 +246,25 @@ class ImageIssues:
         if method == "softmin":
             return 1.0 - self.quality
         if method in ("doubt", "rare"):
-            if not self.labelled:
+            if not self.scored:
                 return 0.0
-            return sum(r.doubt if method == "doubt" else r.rarity for r in self.regions) / self.labelled
+            return sum(r.doubt if method == "doubt" else r.rarity for r in self.regions) / self.scored
         raise ConfigError(f"unknown image score {method!r} (choose from {', '.join(IMAGE_SCORES)})")
 
     def to_dict(self, names: Sequence[str] | None, method: str) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
-                "suspect_share": self.share, "labelled_pixels": self.labelled,
+                "suspect_share": self.share, "scored_pixels": self.scored,
                 "in_sample": self.in_sample, "model": self.model,
                 "regions": [r.to_dict(names) for r in self.regions]}
 
 
 @dataclass
 class _Pending:
-    """What scoring keeps of one image until the split's thresholds are known (4 B/pixel)."""
+    """What scoring keeps of one image until the split's thresholds are known (6 B/pixel)."""
     name: str
     sc: np.ndarray  # float16 self-confidence (NaN void)
     pred: np.ndarray  # uint8 argmax
-    top: np.ndarray | None  # float16 probability of the argmax (margin rule only)
+    top: np.ndarray  # float16 probability of the argmax
     labels: np.ndarray  # uint8 given
     in_sample: bool
     model: str
@@ -264,6 +276,7 @@ class IssueOptions:
     margin: float = 0.5
     min_pixels: int = 20
     method: str = "softmin"  # how images are ranked (ImageIssues.score)
+    void_confidence: float = 0.9  # void pixels the model says a class this surely: unlabelled (0: off)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -274,6 +287,8 @@ class IssueOptions:
             raise ConfigError(f"margin is a probability difference in [0, 1], got {self.margin}")
         if int(self.min_pixels) < 1:
             raise ConfigError(f"min_pixels must be at least 1, got {self.min_pixels}")
+        if not 0.0 <= float(self.void_confidence) <= 1.0:
+            raise ConfigError(f"void_confidence is a probability in [0, 1] (0: off), got {self.void_confidence}")
 
 
 @dataclass
@@ -306,15 +321,25 @@ class IssueReport:
                 "images": [it.to_dict(names, self.options.method) for it in self.ranked()]}
 
 
-def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate=None) -> ImageIssues:
-    sc = p.sc.astype(np.float32)
+def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate, camera_void) -> ImageIssues:
+    sc, top = p.sc.astype(np.float32), p.top.astype(np.float32)
     suspect = suspect_pixels(sc, p.pred, p.labels, rule=opts.rule, thresholds=thresholds,
-                             margin=opts.margin, top=None if p.top is None else p.top.astype(np.float32))
-    rarity = None
-    if pair_rate is not None:
-        given = np.where(p.labels == IGNORE_INDEX, 0, p.labels)
-        rarity = np.where(suspect, -np.log(np.maximum(pair_rate[given, p.pred], 1e-6)), 0.0)
-    regions, index = find_regions(suspect, p.labels, p.pred, opts.min_pixels, sc, rarity)
+                             margin=opts.margin, top=top)
+    void = p.labels == IGNORE_INDEX
+    at_least = np.float32(np.float16(opts.void_confidence))  # in the precision `top` was kept in
+    unlabelled = void & (top >= at_least) if opts.void_confidence > 0 else np.zeros_like(void)
+    if camera_void is not None:
+        unlabelled &= ~camera_void
+    sc[unlabelled] = 1.0 - top[unlabelled]  # how surely the model says void is not what is there
+    rows = np.where(void, pair_rate.shape[0] - 1, p.labels)  # the void row: P(predicted | void)
+    rarity = -np.log(np.maximum(pair_rate[rows, p.pred], 1e-6))
+    doubted, index_d = find_regions(suspect, p.labels, p.pred, opts.min_pixels, sc,
+                                    np.where(suspect, rarity, 0.0))
+    missed, index_m = find_regions(unlabelled, p.labels, p.pred, opts.min_pixels, sc,
+                                   np.where(unlabelled, rarity, 0.0))
+    regions = doubted + missed
+    index = np.where(index_m >= 0, index_m + len(doubted), index_d)
+    sc[void & (index < 0)] = np.nan  # void outside an unlabelled region is not scored
     if reviewed:
         dropped = [i for i, r in enumerate(regions) if any(same_region(r, old) for old in reviewed)]
         if dropped:
@@ -322,9 +347,10 @@ def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate=Non
             sc[gone] = np.nan  # a reviewed region no longer counts against the image
             index[gone] = -1
             regions = [r for i, r in enumerate(regions) if i not in set(dropped)]
-    labelled = int((p.labels != IGNORE_INDEX).sum())
+    regions.sort(key=lambda r: -r.pixels)  # largest first (a stable sort: labelled before unlabelled)
+    scored = int((~void).sum() + (void & (index >= 0)).sum())
     in_regions = int((index >= 0).sum())
-    return ImageIssues(p.name, softmin(sc), in_regions / labelled if labelled else 0.0, labelled,
+    return ImageIssues(p.name, softmin(sc), in_regions / scored if scored else 0.0, scored,
                        regions, p.in_sample, p.model)
 
 
@@ -342,7 +368,9 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
     opts = options or IssueOptions()
     samples = list(samples)
     acc = ClassThresholds(num_classes)
-    pairs = np.zeros(num_classes * num_classes, np.float64)  # (given, predicted) pixel counts
+    k = num_classes
+    pairs = np.zeros((k + 1) * k, np.float64)  # (given, predicted) pixel counts; given k: void
+    void_seen: dict[tuple[int, int], np.ndarray] = {}  # mask size -> per-pixel count of void
     pending: list[_Pending] = []
     stopped = False
     for i, sample in enumerate(samples):
@@ -356,21 +384,24 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
         sc = self_confidence(probs, labels)
         acc.add(sc, labels)
         pred = probs.argmax(0).astype(np.uint8)
-        valid = labels != IGNORE_INDEX
-        pairs += np.bincount(labels[valid].astype(np.int64) * num_classes + pred[valid],
-                             minlength=num_classes * num_classes)[:num_classes * num_classes]
-        pending.append(_Pending(sample.name, sc.astype(np.float16), pred,
-                                probs.max(0).astype(np.float16) if opts.rule == "margin" else None,
+        given = np.where(labels == IGNORE_INDEX, k, labels).astype(np.int64)
+        pairs += np.bincount((given * k + pred).ravel(), minlength=(k + 1) * k)[:(k + 1) * k]
+        seen = void_seen.setdefault(labels.shape, np.zeros(labels.shape, np.int32))
+        seen += labels == IGNORE_INDEX
+        pending.append(_Pending(sample.name, sc.astype(np.float16), pred, probs.max(0).astype(np.float16),
                                 labels, bool(in_sample(sample)) if in_sample else False,
                                 model_name(sample) if model_name else ""))
         if progress is not None:
             progress(i + 1, len(samples))
     thresholds = acc.values()
-    pairs = pairs.reshape(num_classes, num_classes)
+    pairs = pairs.reshape(k + 1, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         pair_rate = np.nan_to_num(pairs / pairs.sum(1, keepdims=True))  # P(predicted | given)
-    images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate)
-              for p in pending]
+    sizes = Counter(p.labels.shape for p in pending)
+    camera = {shape: seen * 2 > sizes[shape] if sizes[shape] >= CAMERA_VOID_IMAGES else None
+              for shape, seen in void_seen.items()}
+    images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
+                      camera[p.labels.shape]) for p in pending]
     return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped)
 
 

@@ -40,8 +40,8 @@ class IssueReviewPanel(ReviewPanel):
         self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
         self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors first: images ranked by "
                              f"{IMAGE_SCORES[self.options.method]}. Suspect regions (pixels whose "
-                             "label the model doubts) are outlined; A accepts the model's class, "
-                             "R marks a region reviewed.")
+                             "label the model doubts, and void it is sure is a class) are "
+                             "outlined; A accepts the model's class, R marks a region reviewed.")
 
     def score_title(self) -> tuple[str, str]:
         if self.mode_key != ISSUES:
@@ -254,9 +254,8 @@ class IssueOverlay(QObject):
         if rect is not None:
             self.editor.mask_changed.emit(rect)
         self.editor.state_changed.emit()
-        names = s.source.schema.names
-        self.editor.message.emit(f"{names[region.given]} → {names[region.suggested]} "
-                                 f"({region.pixels} px; Ctrl+Z undoes)")
+        given, suggested = region.class_names(s.source.schema.names)
+        self.editor.message.emit(f"{given} → {suggested} ({region.pixels} px; Ctrl+Z undoes)")
         self.panel.drop_region(s.name, region)
         return True
 

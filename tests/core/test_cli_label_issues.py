@@ -108,3 +108,5 @@ def test_rank_choices_and_default_are_cores():
     rank = next(a for a in parser._actions if a.dest == "rank")
     assert tuple(rank.choices) == tuple(IMAGE_SCORES)
     assert rank.default == IssueOptions().method
+    void = next(a for a in parser._actions if a.dest == "void_confidence")
+    assert void.default == IssueOptions().void_confidence

@@ -115,7 +115,9 @@ def _sample(name):
 def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
     truth, labels, probs = _scene()
     clean = truth.copy()
-    data = {"bad": (labels, probs), "good": (clean, probs)}
+    unsure = probs.copy()
+    unsure[:, 19] = 1 / 3  # on the void stripe: not an unlabelled object
+    data = {"bad": (labels, unsure), "good": (clean, probs)}
     samples = [_sample("good"), _sample("bad")]
     report = score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
                                 IssueOptions(min_pixels=4))
@@ -139,11 +141,100 @@ def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
     assert d["thresholds"]["c"] == pytest.approx(0.9)
 
 
+def _void_split(n: int, blob_conf: float = 0.95, band: bool = False):
+    """n 10x12 masks of class 0 that the model agrees with (0.9); image 'a' has a 3x4 void blob
+    (rows 2-4, cols 5-8) the model calls class 1 with `blob_conf`; with `band`, every image's
+    bottom row is void and the model calls it class 2 (0.95), like an ego vehicle."""
+    data = {}
+    for i in range(n):
+        name = "abcdefgh"[i]
+        labels = np.zeros((10, 12), np.uint8)
+        pred = np.zeros((10, 12), np.uint8)
+        conf = np.full((10, 12), 0.9, np.float32)
+        if name == "a":
+            labels[2:5, 5:9] = IGNORE_INDEX
+            pred[2:5, 5:9], conf[2:5, 5:9] = 1, blob_conf
+        if band:
+            labels[9] = IGNORE_INDEX
+            pred[9], conf[9] = 2, 0.95
+        probs = np.empty((3, 10, 12), np.float32)
+        for c in range(3):
+            probs[c] = np.where(pred == c, conf, (1 - conf) / 2)
+        data[name] = (labels, probs)
+    return [_sample(n) for n in data], data
+
+
+def _score(samples, data, **options):
+    return score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
+                              IssueOptions(min_pixels=4, **options))
+
+
+def test_a_void_blob_the_model_is_sure_about_is_an_unlabelled_region():
+    samples, data = _void_split(4)
+    report = _score(samples, data)
+    a = report.by_name()["a"]
+    assert [(r.given, r.suggested, r.pixels, r.bbox) for r in a.regions] == [(IGNORE_INDEX, 1, 12, (5, 2, 9, 5))]
+    assert a.regions[0].class_names(["road", "car", "sky"]) == ("void", "car")
+    assert report.order()[0] == "a"
+    # its pixels count with self-confidence 1 - 0.95 beside the 108 labelled ones at 0.9 (kept as
+    # float16 until the split's thresholds are known)
+    sc = np.array([np.float16(0.9)] * 108 + [1 - np.float16(0.95)] * 12, np.float32)
+    assert a.quality == pytest.approx(softmin(sc), rel=1e-5)
+    assert a.scored == 120 and a.share == pytest.approx(12 / 120)
+    # the model says class 1 on every void pixel of the split: P(1 | void) = 1, nothing rare
+    assert a.regions[0].rarity == pytest.approx(0.0, abs=1e-6)
+    assert all(report.by_name()[n].regions == [] for n in "bcd")
+    d = report.to_dict(["road", "car", "sky"])
+    assert d["images"][0]["regions"][0]["given_name"] == "void"
+    # cleanlab's behaviour: void never scored
+    off = _score(samples, data, void_confidence=0).by_name()["a"]
+    assert off.regions == [] and off.scored == 108
+    assert off.quality == pytest.approx(np.float16(0.9), rel=1e-5)
+
+
+def test_an_unsure_model_or_a_small_blob_makes_no_unlabelled_region():
+    samples, data = _void_split(4, blob_conf=0.8)
+    assert _score(samples, data).by_name()["a"].regions == []
+    samples, data = _void_split(4, blob_conf=0.9)  # exactly the default: counted
+    assert len(_score(samples, data).by_name()["a"].regions) == 1
+    samples, data = _void_split(4)
+    assert _score(samples, data, void_confidence=0.97).by_name()["a"].regions == []
+    assert score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
+                              IssueOptions(min_pixels=13)).by_name()["a"].regions == []
+
+
+def test_void_at_the_same_place_in_most_images_is_the_camera_not_a_missed_object():
+    samples, data = _void_split(4, band=True)
+    report = _score(samples, data)
+    assert [r.suggested for r in report.by_name()["a"].regions] == [1]  # the blob, not the band
+    assert all(report.by_name()[n].regions == [] for n in "bcd")
+    samples, data = _void_split(2, band=True)  # two images cannot tell the camera from an object
+    assert [r.pixels for r in _score(samples, data).by_name()["b"].regions] == [12]
+
+
+def test_accepting_an_unlabelled_region_labels_it(synth_data):
+    from core.data.source import open_dataset
+    from core.labeling.label_issues import accept_region
+    from core.labeling.session import LabelSession
+
+    src = open_dataset(synth_data)
+    session = LabelSession(src, src.samples("train")[0])
+    session.replace_mask(np.where(np.arange(session.mask.shape[1])[None] < 6, IGNORE_INDEX,
+                                  session.mask).astype(np.uint8), "void strip")
+    unlabelled = session.mask == IGNORE_INDEX
+    [region], _ = find_regions(unlabelled, session.mask, np.full(session.mask.shape, 4, np.uint8))
+    assert region.given == IGNORE_INDEX
+    accept_region(session, region)
+    assert (session.mask[unlabelled] == 4).all()
+
+
 def test_options_reject_unknown_rules():
     with pytest.raises(ConfigError, match="rule"):
         IssueOptions(rule="vote")
     with pytest.raises(ConfigError, match="image score"):
         IssueOptions(method="max")
+    with pytest.raises(ConfigError, match="void_confidence"):
+        IssueOptions(void_confidence=1.5)
 
 
 def test_same_region_by_digest_or_overlapping_box_with_same_classes():

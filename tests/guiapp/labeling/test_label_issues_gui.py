@@ -100,6 +100,31 @@ def test_outline_then_accept_and_mark_reviewed_keys(qtbot, view, dataset):
     assert view.note.text() == "No suspect region here"
 
 
+def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, dataset):
+    """A void blob the model is sure is a class: A gives it that class, named 'void → class'."""
+    sample = dataset.samples("train")[0]
+    view.open_image(sample.name)
+    session = view.editor.session
+    mask = session.mask.copy()
+    mask[30:42, 20:36] = IGNORE_INDEX  # an object nobody labelled
+    session.replace_mask(mask, "erase")
+    k = dataset.schema.num_classes
+    truth = np.where(mask == IGNORE_INDEX, 2, mask)
+    probs = np.full((k, *mask.shape), 0.01, np.float32)
+    np.put_along_axis(probs, truth[None].astype(np.intp), 0.95, axis=0)
+    report = score_label_issues([sample], lambda s: probs, lambda s: session.mask, k, IssueOptions())
+    [region] = report.by_name()[sample.name].regions
+    assert region.given == IGNORE_INDEX and region.suggested == 2
+    view.review.show_report(report)
+    rect = view.issue_overlay.item.path().controlPointRect()
+    assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == pytest.approx((20, 30, 36, 42), abs=1)
+    QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 25, 35))
+    qtbot.waitUntil(lambda: view.issue_overlay.hover == (25, 35))
+    key(qtbot, view, Qt.Key.Key_A)
+    assert (session.mask[30:42, 20:36] == 2).all()
+    assert view.note.text().startswith(f"void → {dataset.schema.names[2]} ({region.pixels} px")
+
+
 def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dataset, runs, errors):
     from guiapp.app_state import AppState
     from guiapp.main_window import MainWindow
