@@ -176,7 +176,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1,
                     help="draws of corrupted images (seed, seed+1, ...): more positives per type, same predictions")
     ap.add_argument("--margin", type=float, default=0.5)
-    ap.add_argument("--min-pixels", type=int, default=20)
+    ap.add_argument("--min-pixels", type=int, default=None, help="default: label-issues' default")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cleanlab", action="store_true",
                     help="also time cleanlab's segmentation scoring on the same probabilities")

@@ -27,7 +27,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="suspect pixel: self-confidence below its class's mean (threshold, "
                         "cleanlab's confident learning) or the top class ahead by --margin")
     p.add_argument("--margin", type=float, default=0.5, help="for --rule margin (default 0.5)")
-    p.add_argument("--min-pixels", type=int, default=20, help="smallest suspect region kept (default 20)")
+    p.add_argument("--min-pixels", type=int, default=None,
+                   help="smallest suspect region kept (default 1/2000 of the image, at least 20)")
     p.add_argument("--rank", default="softmin", choices=("share", "doubt", "rare", "softmin"),
                    help="image score: share of labelled pixels in suspect regions, that share "
                         "weighted by doubt (1 - p[given]) or by rarity (-log P(predicted | given) "

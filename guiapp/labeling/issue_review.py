@@ -226,6 +226,10 @@ class IssueOverlay(QObject):
     def _hovered(self, x: int, y: int) -> None:
         self.hover = (x, y)
 
+    def region_at(self, x: int, y: int):
+        """The open image's suspect region holding pixel (x, y), if any."""
+        return region_at(self.regions(), x, y)
+
     def _name(self) -> str | None:
         s = self.editor.session
         return None if s is None else s.name
@@ -254,7 +258,7 @@ class IssueOverlay(QObject):
         if rect is not None:
             self.editor.mask_changed.emit(rect)
         self.editor.state_changed.emit()
-        given, suggested = region.class_names(s.source.schema.names)
+        given, suggested = region.class_names(s.source.schema.names, s.source.schema.void_name)
         self.editor.message.emit(f"{given} → {suggested} ({region.pixels} px; Ctrl+Z undoes)")
         self.panel.drop_region(s.name, region)
         return True

@@ -342,6 +342,10 @@ class LabelView(QWidget):
             parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
             if s.prediction is not None:
                 parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")
+            region = self.issue_overlay.region_at(x, y)
+            if region is not None:
+                given, suggested = region.class_names(schema.names, schema.void_name)
+                parts.append(f"label error? {given} → {suggested}, {region.pixels} px (keys A, R)")
         parts.append("unsaved changes" if s.dirty else "saved")
         parts.append(f"{len(s.history)} undo steps")
         self.status.setText("   ·   ".join(parts))

@@ -228,6 +228,23 @@ def test_accepting_an_unlabelled_region_labels_it(synth_data):
     assert (session.mask[unlabelled] == 4).all()
 
 
+def test_the_default_smallest_region_follows_the_image_size():
+    from core.labeling.label_issues import min_region_pixels
+
+    assert min_region_pixels((360, 480)) == 86 and min_region_pixels((1024, 2048)) == 1048
+    assert min_region_pixels((64, 96)) == 20  # never below 20
+    assert IssueOptions().min_region((360, 480)) == 86
+    assert IssueOptions(min_pixels=5).min_region((360, 480)) == 5
+    # a 9x10 (90 px) region: kept at 20x2000 pixels (default 20), dropped at 200x1000 (100)
+    for shape, kept in (((200, 200), True), ((200, 1000), False)):
+        labels = np.zeros(shape, np.uint8)
+        truth = labels.copy()
+        truth[:9, :10] = 1
+        probs = _probs_from(truth, 2, 0.9)
+        report = score_label_issues([_sample("x")], lambda s: probs, lambda s: labels, 2)
+        assert len(report.by_name()["x"].regions) == int(kept)
+
+
 def test_options_reject_unknown_rules():
     with pytest.raises(ConfigError, match="rule"):
         IssueOptions(rule="vote")

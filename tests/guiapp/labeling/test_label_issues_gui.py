@@ -120,9 +120,14 @@ def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, datas
     assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == pytest.approx((20, 30, 36, 42), abs=1)
     QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 25, 35))
     qtbot.waitUntil(lambda: view.issue_overlay.hover == (25, 35))
+    void, car = dataset.schema.void_name, dataset.schema.names[2]
+    assert f"label error? {void} → {car}, {region.pixels} px" in view.status.text()
     key(qtbot, view, Qt.Key.Key_A)
     assert (session.mask[30:42, 20:36] == 2).all()
-    assert view.note.text().startswith(f"void → {dataset.schema.names[2]} ({region.pixels} px")
+    assert view.note.text().startswith(f"{void} → {car} ({region.pixels} px")
+    QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 26, 35))  # accepted: no longer a region
+    qtbot.waitUntil(lambda: view.issue_overlay.hover == (26, 35))
+    assert "label error?" not in view.status.text()
 
 
 def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dataset, runs, errors):
