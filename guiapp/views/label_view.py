@@ -76,8 +76,8 @@ class LabelView(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             label.setMinimumWidth(0)
         status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 3)
-        status_row.addWidget(self.note, 2)
+        status_row.addWidget(self.status, 2)
+        status_row.addWidget(self.note, 1)
         centre = QWidget()
         cv = QVBoxLayout(centre)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -340,12 +340,12 @@ class LabelView(QWidget):
             def cls(v):
                 return schema.void_name if v == 255 else schema.names[v]
             parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
-            if s.prediction is not None:
-                parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")
             region = self.issue_overlay.region_at(x, y)
-            if region is not None:
+            if region is not None:  # before the rest: the line is cut at the note's start
                 given, suggested = region.class_names(schema.names, schema.void_name)
                 parts.append(f"label error? {given} → {suggested}, {region.pixels} px (keys A, R)")
+            if s.prediction is not None:
+                parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")
         parts.append("unsaved changes" if s.dirty else "saved")
         parts.append(f"{len(s.history)} undo steps")
         self.status.setText("   ·   ".join(parts))
