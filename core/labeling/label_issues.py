@@ -267,11 +267,11 @@ class ImageIssues:
 
 @dataclass
 class _Pending:
-    """What scoring keeps of one image until the split's thresholds are known (6 B/pixel)."""
+    """What scoring keeps of one image until the split's thresholds are known (4 B/pixel)."""
     name: str
-    sc: np.ndarray  # float16 self-confidence (NaN void)
+    sc: np.ndarray  # float16 self-confidence; on void 1 - p where the model is sure (else NaN)
     pred: np.ndarray  # uint8 argmax
-    top: np.ndarray  # float16 probability of the argmax
+    top: np.ndarray | None  # float16 probability of the argmax (margin rule only)
     labels: np.ndarray  # uint8 given
     in_sample: bool
     model: str
@@ -333,15 +333,13 @@ class IssueReport:
 
 
 def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate, camera_void) -> ImageIssues:
-    sc, top = p.sc.astype(np.float32), p.top.astype(np.float32)
-    suspect = suspect_pixels(sc, p.pred, p.labels, rule=opts.rule, thresholds=thresholds,
-                             margin=opts.margin, top=top)
+    sc = p.sc.astype(np.float32)
+    suspect = suspect_pixels(sc, p.pred, p.labels, rule=opts.rule, thresholds=thresholds, margin=opts.margin,
+                             top=None if p.top is None else p.top.astype(np.float32))
     void = p.labels == IGNORE_INDEX
-    at_least = np.float32(np.float16(opts.void_confidence))  # in the precision `top` was kept in
-    unlabelled = void & (top >= at_least) if opts.void_confidence > 0 else np.zeros_like(void)
+    unlabelled = void & ~np.isnan(sc)  # void the model is sure about (score_label_issues)
     if camera_void is not None:
         unlabelled &= ~camera_void
-    sc[unlabelled] = 1.0 - top[unlabelled]  # how surely the model says void is not what is there
     rows = np.where(void, pair_rate.shape[0] - 1, p.labels)  # the void row: P(predicted | void)
     rarity = -np.log(np.maximum(pair_rate[rows, p.pred], 1e-6))
     min_pixels = opts.min_region(p.labels.shape)
@@ -395,13 +393,17 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
             raise ConfigError(f"{sample.name}: probabilities {probs.shape[1:]} != mask {labels.shape}")
         sc = self_confidence(probs, labels)
         acc.add(sc, labels)
-        pred = probs.argmax(0).astype(np.uint8)
+        pred, top = probs.argmax(0).astype(np.uint8), probs.max(0)
+        if opts.void_confidence > 0:
+            sure = (labels == IGNORE_INDEX) & (top >= np.float32(opts.void_confidence))
+            sc[sure] = 1.0 - top[sure]  # how surely the model says this void is a class
         given = np.where(labels == IGNORE_INDEX, k, labels).astype(np.int64)
         pairs += np.bincount((given * k + pred).ravel(), minlength=(k + 1) * k)[:(k + 1) * k]
         seen = void_seen.setdefault(labels.shape, np.zeros(labels.shape, np.int32))
         seen += labels == IGNORE_INDEX
-        pending.append(_Pending(sample.name, sc.astype(np.float16), pred, probs.max(0).astype(np.float16),
-                                labels, bool(in_sample(sample)) if in_sample else False,
+        pending.append(_Pending(sample.name, sc.astype(np.float16), pred,
+                                top.astype(np.float16) if opts.rule == "margin" else None, labels,
+                                bool(in_sample(sample)) if in_sample else False,
                                 model_name(sample) if model_name else ""))
         if progress is not None:
             progress(i + 1, len(samples))

@@ -178,7 +178,7 @@ def test_a_void_blob_the_model_is_sure_about_is_an_unlabelled_region():
     assert report.order()[0] == "a"
     # its pixels count with self-confidence 1 - 0.95 beside the 108 labelled ones at 0.9 (kept as
     # float16 until the split's thresholds are known)
-    sc = np.array([np.float16(0.9)] * 108 + [1 - np.float16(0.95)] * 12, np.float32)
+    sc = np.array([np.float16(0.9)] * 108 + [np.float16(1 - np.float32(0.95))] * 12, np.float32)
     assert a.quality == pytest.approx(softmin(sc), rel=1e-5)
     assert a.scored == 120 and a.share == pytest.approx(12 / 120)
     # the model says class 1 on every void pixel of the split: P(1 | void) = 1, nothing rare
