@@ -200,8 +200,14 @@ def cmd_synth(args) -> int:
     if args.count < 1:
         raise ConfigError(f"--count must be at least 1, got {args.count}")
     out = generate_synthetic(args.out, args.count, parse_size(args.size), seed=args.seed,
-                             val_fraction=args.val_fraction, progress=progress_bar("synth"))
+                             val_fraction=args.val_fraction, progress=progress_bar("synth"),
+                             label_errors=args.label_errors)
     print(f"wrote {args.count} synthetic road scenes to {out}")
+    if args.label_errors:
+        from core.data.synth import LABEL_ERRORS_FILE
+
+        errors = json.loads((out / LABEL_ERRORS_FILE).read_text())["errors"]
+        print(f"planted {len(errors)} label errors in val, listed in {out / LABEL_ERRORS_FILE}")
     return 0
 
 

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="360x480")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--label-errors", type=float, default=0.0, metavar="SHARE",
+                   help="plant one known label mistake in this share of the val masks (listed in "
+                        "label-errors.json): a set to try `roadseg label-issues` on")
 
     p = sub.add_parser("runs", help="comparison table over the runs in a folder")
     p.add_argument("dir")

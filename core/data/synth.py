@@ -398,16 +398,24 @@ def _write_png(path: Path, array: np.ndarray) -> None:
 
 def generate_synthetic(out: str | Path, count: int, size: tuple[int, int] = (360, 480),
                        seed: int = 0, val_fraction: float = 0.2,
-                       progress: Callable[[int, int], None] | None = None) -> Path:
-    """Write `count` scenes in the CamVid layout (train/, trainannot/, val/, valannot/)."""
+                       progress: Callable[[int, int], None] | None = None,
+                       label_errors: float = 0.0) -> Path:
+    """Write `count` scenes in the CamVid layout (train/, trainannot/, val/, valannot/). With
+    `label_errors`, that share of the val masks gets one planted mistake each
+    (core.labeling.planted_errors), listed in LABEL_ERRORS_FILE: a set whose errors are known,
+    to try the label-issue finder on."""
     if count < 1:
         raise ConfigError(f"synthetic dataset needs count >= 1, got {count}")
     if min(size) < 16:
         raise ConfigError(f"synthetic image size {size} is too small (min 16x16)")
     if not 0.0 <= val_fraction < 1.0:
         raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if not 0.0 <= label_errors <= 1.0:
+        raise ConfigError(f"label_errors is a share of the val images in [0, 1], got {label_errors}")
     out = Path(out)
     n_val = min(count - 1, max(1, round(count * val_fraction))) if val_fraction > 0 else 0
+    if label_errors and not n_val:
+        raise ConfigError("label errors are planted in the val split: give a val_fraction above 0")
     dirs = {split: (out / split, out / f"{split}annot") for split in ("train", "val")}
     try:
         for d in (*dirs["train"], *dirs["val"]):
@@ -416,12 +424,41 @@ def generate_synthetic(out: str | Path, count: int, size: tuple[int, int] = (360
         raise DataError(f"{out}: cannot create the dataset folders ({e.strerror or e})") from e
     to_file = np.arange(256, dtype=np.uint8)
     to_file[VOID] = CAMVID11.void_value
+    val_masks = {}
     for i in range(count):
         img, mask = render_scene(np.random.default_rng([seed, i]), tuple(size))
-        img_dir, ann_dir = dirs["train" if i < count - n_val else "val"]
+        split = "train" if i < count - n_val else "val"
+        img_dir, ann_dir = dirs[split]
         name = f"synth_{i:05d}.png"
         _write_png(img_dir / name, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         _write_png(ann_dir / name, to_file[mask])
+        if label_errors and split == "val":
+            val_masks[name] = mask
         if progress is not None:
             progress(i + 1, count)
+    if label_errors:
+        _plant_label_errors(out, dirs["val"][1], val_masks, label_errors, seed, to_file)
     return out
+
+
+LABEL_ERRORS_FILE = "label-errors.json"
+
+
+def _plant_label_errors(out: Path, ann_dir: Path, masks: dict, share: float, seed: int,
+                        to_file: np.ndarray) -> None:
+    """Overwrite the chosen masks with their corrupted copies and list what was done."""
+    import json
+
+    from core.labeling.planted_errors import plant
+
+    names = list(CAMVID11.names)
+    labels, kind_of = plant(masks, names, sorted(masks), share, seed)
+    for name in kind_of:
+        _write_png(ann_dir / name, to_file[labels[name]])
+    listing = {"split": "val", "share": share, "seed": seed,
+               "errors": [{"name": Path(n).stem, "kind": kind_of[n],
+                           "pixels": int((labels[n] != masks[n]).sum())} for n in sorted(kind_of)]}
+    try:
+        (out / LABEL_ERRORS_FILE).write_text(json.dumps(listing, indent=1))
+    except OSError as e:
+        raise DataError(f"{out / LABEL_ERRORS_FILE}: cannot write ({e.strerror or e})") from e

@@ -177,3 +177,14 @@ def test_train_with_a_time_budget_reports_the_epochs_that_fit(synth_data, tmp_pa
     assert "time budget: 1 epochs fit" in capsys.readouterr().out
     assert TrainConfig.from_yaml(out / "config.yaml").time_budget == 0.001
     assert json.loads((out / "summary.json").read_text())["epochs"] == 1
+
+
+def test_synth_with_planted_label_errors_says_where_they_are_listed(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "demo"
+    assert main(["synth", "--out", str(out), "--count", "12", "--size", "180x240", "--val-fraction", "0.5",
+                 "--label-errors", "0.5"]) == 0
+    listed = json.loads((out / "label-errors.json").read_text())["errors"]
+    assert listed
+    assert f"planted {len(listed)} label errors in val, listed in {out / 'label-errors.json'}" in capsys.readouterr().out

@@ -71,8 +71,35 @@ def test_progress_and_val_fraction(tmp_path):
     assert len(ds.samples("train")) == 3 and len(ds.samples("val")) == 2
 
 
+def test_planted_label_errors_are_listed_and_only_those_masks_change(tmp_path):
+    import json
+
+    from core.data.synth import LABEL_ERRORS_FILE
+    from core.labeling.planted_errors import TYPES
+
+    args = dict(count=24, size=(180, 240), seed=3, val_fraction=0.5)
+    clean = open_dataset(generate_synthetic(tmp_path / "clean", **args))
+    root = generate_synthetic(tmp_path / "planted", label_errors=0.5, **args)
+    planted = open_dataset(root)
+    listing = json.loads((root / LABEL_ERRORS_FILE).read_text())
+    kinds = {e["name"]: e["kind"] for e in listing["errors"]}
+    assert listing["split"] == "val" and set(kinds.values()) <= set(TYPES)
+    assert len(kinds) >= 4  # 12 val images, half of them, as many types as have something to corrupt
+    for a, b in zip(clean.samples("val"), planted.samples("val")):
+        changed = int((clean.read_mask(a) != planted.read_mask(b)).sum())
+        if a.name in kinds:
+            assert changed == next(e["pixels"] for e in listing["errors"] if e["name"] == a.name) > 0
+        else:
+            assert changed == 0
+    assert _digest(tmp_path / "clean" / "train") == _digest(root / "train")  # train untouched
+    assert _digest(tmp_path / "clean" / "trainannot") == _digest(root / "trainannot")
+    assert not (tmp_path / "clean" / LABEL_ERRORS_FILE).exists()
+
+
 @pytest.mark.parametrize("kwargs", [dict(count=0), dict(count=2, size=(8, 8)),
-                                    dict(count=2, val_fraction=1.0)])
+                                    dict(count=2, val_fraction=1.0),
+                                    dict(count=4, val_fraction=0.0, label_errors=0.3),
+                                    dict(count=4, label_errors=1.5)])
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(ConfigError):
         generate_synthetic(tmp_path / "x", **kwargs)
