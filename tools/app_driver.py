@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QWidget
 
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "resources" / "screenshots"  # the README's
+
 
 def wait(ms: int) -> None:
     """Run the event loop for `ms` (QEventLoop.exec lets the model threads have the GIL and the
@@ -25,6 +27,15 @@ def scratch_state(prefix: str, runs_root: str | Path | None = None):
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
     return tmp, AppState(settings, runs_root=runs_root or tmp / "runs")
+
+
+def show_at(widget: QWidget, size: str) -> None:
+    """Show `widget` as a window of `size` ("WxH") and let it lay out."""
+    w, h = (int(v) for v in size.split("x"))
+    widget.resize(w, h)
+    widget.show()
+    widget.activateWindow()
+    wait(300)
 
 
 def save_screenshot(widget: QWidget, out: str | Path, scratch: Path) -> Path:

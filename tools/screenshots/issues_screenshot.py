@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tools.app_driver import save_screenshot, scratch_state, wait
+from tools.app_driver import SCREENSHOTS, save_screenshot, scratch_state, show_at, wait
 
 
 def main(argv=None) -> int:
@@ -31,8 +30,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", required=True, help="runs folder with a model that did not train on --split")
     ap.add_argument("--split", default="val")
     ap.add_argument("--image", help="the image to show (default: the one with the largest unlabelled region)")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "resources"
-                                         / "screenshots" / "label-issues.png"))
+    ap.add_argument("--out", default=str(SCREENSHOTS / "label-issues.png"))
     ap.add_argument("--size", default="1500x860")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(["roadseg-issues-shot"])
@@ -42,11 +40,7 @@ def main(argv=None) -> int:
 
     tmp, state = scratch_state("issues-shot-", args.runs)
     view = LabelView(state)
-    w, h = (int(v) for v in args.size.split("x"))
-    view.resize(w, h)
-    view.show()
-    view.activateWindow()
-    wait(300)
+    show_at(view, args.size)
     state.set_source(open_dataset(args.data))
     view.split_combo.setCurrentText(args.split)
     wait(300)
@@ -77,7 +71,8 @@ def main(argv=None) -> int:
         QTest.mouseMove(view.canvas.viewport(), view.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)))
         wait(300)
     out = save_screenshot(view, args.out, tmp)
-    print(f"{out}: {out.stat().st_size / 1024:.0f} KB, {shown.name}; {view.status.text()}")
+    print(f"{out}: {out.stat().st_size / 1024:.0f} KB, platform {app.platformName()}, {shown.name}; "
+          f"{view.status.text()}")
     view.shutdown()
     return 0
 

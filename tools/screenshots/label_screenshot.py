@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tools.app_driver import save_screenshot, scratch_state, wait
+from tools.app_driver import SCREENSHOTS, save_screenshot, scratch_state, show_at, wait
 
 LEFT, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
@@ -28,8 +27,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="a dataset to copy and edit (it is not changed)")
     ap.add_argument("--runs", default=None, help="runs folder with a model for the review order")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "resources"
-                                         / "screenshots" / "label.png"))
+    ap.add_argument("--out", default=str(SCREENSHOTS / "label.png"))
     ap.add_argument("--size", default="1500x860")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(["roadseg-label-shot"])
@@ -40,11 +38,7 @@ def main(argv=None) -> int:
     data = tmp / "data"
     shutil.copytree(args.data, data)
     view = LabelView(state)
-    w, h = (int(v) for v in args.size.split("x"))
-    view.resize(w, h)
-    view.show()
-    view.activateWindow()
-    wait(300)
+    show_at(view, args.size)
     state.set_source(open_dataset(data))
     wait(200)
     if args.runs:

@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from tools.app_driver import save_screenshot, scratch_state, wait
+from tools.app_driver import SCREENSHOTS, save_screenshot, scratch_state, show_at, wait
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="a dataset to train on (e.g. roadseg synth's)")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "resources"
-                                         / "screenshots" / "train.png"))
+    ap.add_argument("--out", default=str(SCREENSHOTS / "train.png"))
     ap.add_argument("--size", default="1500x900")
     ap.add_argument("--image-size", default="128x160")
     ap.add_argument("--crop-size", default="96x128")
@@ -38,10 +36,7 @@ def main(argv=None) -> int:
 
     tmp, state = scratch_state("train-shot-")
     win = MainWindow(state)
-    w, h = (int(v) for v in args.size.split("x"))
-    win.resize(w, h)
-    win.show()
-    wait(300)
+    show_at(win, args.size)
     state.set_source(open_dataset(args.data))
     view = win.views["Train"]
     win.tabs.setCurrentWidget(view)
