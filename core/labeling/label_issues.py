@@ -74,13 +74,21 @@ def self_confidence(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def softmin(scores: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> float:
     """cleanlab's softmin: sum(s * softmax((1 - s) / T)) over the non-NaN scores (1.0 if none)."""
+    return softmin_of(softmin_sums(scores, temperature))
+
+
+def softmin_sums(scores: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> np.ndarray:
+    """(sum w, sum s * w) with w = exp((1 - s) / T) over the non-NaN scores: sums of parts add
+    up, so an image's softmin is kept as two numbers while its pixels are scored. Scores lie in
+    [0, 1], so w <= exp(1 / T) and needs no shift for T down to ~0.002."""
     s = np.asarray(scores, np.float64).ravel()
     s = s[~np.isnan(s)]
-    if s.size == 0:
-        return 1.0
-    x = (1.0 - s) / temperature
-    w = np.exp(x - x.max())
-    return float(np.dot(s, w) / w.sum())
+    w = np.exp((1.0 - s) / temperature)
+    return np.array([w.sum(), np.dot(s, w)])
+
+
+def softmin_of(sums: np.ndarray) -> float:
+    return float(sums[1] / sums[0]) if sums[0] > 0 else 1.0
 
 
 class ClassThresholds:
@@ -267,12 +275,20 @@ class ImageIssues:
 
 @dataclass
 class _Pending:
-    """What scoring keeps of one image until the split's thresholds are known (4 B/pixel)."""
+    """What scoring keeps of one image until the split's thresholds are known: the pixels that
+    can still turn out suspect (labelled ones the model disagrees with, void it is sure is a
+    class), 8 bytes each (10 with the margin rule), and the image's softmin sums: with
+    camvid-fast on CamVid val 0.69 bytes a pixel (dense maps took 4), so Cityscapes train at
+    1024x2048 needs ~4.5 GB rather than 25."""
     name: str
-    sc: np.ndarray  # float16 self-confidence; on void 1 - p where the model is sure (else NaN)
-    pred: np.ndarray  # uint8 argmax
-    top: np.ndarray | None  # float16 probability of the argmax (margin rule only)
-    labels: np.ndarray  # uint8 given
+    shape: tuple[int, int]
+    at: np.ndarray  # int32 flat indices of the candidate pixels
+    sc: np.ndarray  # float16 self-confidence there (void: 1 - p of the class the model is sure of)
+    pred: np.ndarray  # uint8 argmax there
+    labels: np.ndarray  # uint8 given there (IGNORE_INDEX: void)
+    top: np.ndarray | None  # float16 probability of the argmax there (margin rule only)
+    sums: np.ndarray  # softmin_sums over the image's labelled pixels
+    labelled: int
     in_sample: bool
     model: str
 
@@ -332,35 +348,45 @@ class IssueReport:
                 "images": [it.to_dict(names, self.options.method) for it in self.ranked()]}
 
 
+def _dense(p: _Pending, values: np.ndarray, fill) -> np.ndarray:
+    out = np.full(p.shape[0] * p.shape[1], fill, values.dtype)
+    out[p.at] = values
+    return out.reshape(p.shape)
+
+
 def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate, camera_void) -> ImageIssues:
-    sc = p.sc.astype(np.float32)
+    sc, void = p.sc.astype(np.float32), p.labels == IGNORE_INDEX
     suspect = suspect_pixels(sc, p.pred, p.labels, rule=opts.rule, thresholds=thresholds, margin=opts.margin,
                              top=None if p.top is None else p.top.astype(np.float32))
-    void = p.labels == IGNORE_INDEX
-    unlabelled = void & ~np.isnan(sc)  # void the model is sure about (score_label_issues)
+    unlabelled = void.copy()  # void the model is sure about (score_label_issues)
     if camera_void is not None:
-        unlabelled &= ~camera_void
-    rows = np.where(void, pair_rate.shape[0] - 1, p.labels)  # the void row: P(predicted | void)
-    rarity = -np.log(np.maximum(pair_rate[rows, p.pred], 1e-6))
-    min_pixels = opts.min_region(p.labels.shape)
-    doubted, index_d = find_regions(suspect, p.labels, p.pred, min_pixels, sc,
-                                    np.where(suspect, rarity, 0.0))
-    missed, index_m = find_regions(unlabelled, p.labels, p.pred, min_pixels, sc,
-                                   np.where(unlabelled, rarity, 0.0))
+        unlabelled &= ~camera_void.ravel()[p.at]
+    rarity = -np.log(np.maximum(pair_rate[np.where(void, pair_rate.shape[0] - 1, p.labels), p.pred], 1e-6))
+    labels, pred, sc_map = _dense(p, p.labels, IGNORE_INDEX), _dense(p, p.pred, 0), _dense(p, sc, np.nan)
+    min_pixels = opts.min_region(p.shape)
+    doubted, index_d = find_regions(_dense(p, suspect, False), labels, pred, min_pixels, sc_map,
+                                    _dense(p, np.where(suspect, rarity, 0.0), 0.0))
+    missed, index_m = find_regions(_dense(p, unlabelled, False), labels, pred, min_pixels, sc_map,
+                                   _dense(p, np.where(unlabelled, rarity, 0.0), 0.0))
     regions = doubted + missed
-    index = np.where(index_m >= 0, index_m + len(doubted), index_d)
-    sc[void & (index < 0)] = np.nan  # void outside an unlabelled region is not scored
+    index = np.where(index_m >= 0, index_m + len(doubted), index_d).ravel()[p.at]  # at the candidates
     if reviewed:
         dropped = [i for i, r in enumerate(regions) if any(same_region(r, old) for old in reviewed)]
         if dropped:
-            gone = np.isin(index, dropped)
-            sc[gone] = np.nan  # a reviewed region no longer counts against the image
+            gone = np.isin(index, dropped)  # a reviewed region no longer counts against the image
+            sums = p.sums - softmin_sums(np.where(gone & ~void, sc, np.nan))
             index[gone] = -1
             regions = [r for i, r in enumerate(regions) if i not in set(dropped)]
+        else:
+            sums = p.sums
+    else:
+        sums = p.sums
+    found = void & (index >= 0)  # void in a kept unlabelled region: scored with 1 - p
+    sums = sums + softmin_sums(np.where(found, sc, np.nan))
     regions.sort(key=lambda r: -r.pixels)  # largest first (a stable sort: labelled before unlabelled)
-    scored = int((~void).sum() + (void & (index >= 0)).sum())
+    scored = p.labelled + int(found.sum())
     in_regions = int((index >= 0).sum())
-    return ImageIssues(p.name, softmin(sc), in_regions / scored if scored else 0.0, scored,
+    return ImageIssues(p.name, softmin_of(sums), in_regions / scored if scored else 0.0, scored,
                        regions, p.in_sample, p.model)
 
 
@@ -397,12 +423,16 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
         if opts.void_confidence > 0:
             sure = (labels == IGNORE_INDEX) & (top >= np.float32(opts.void_confidence))
             sc[sure] = 1.0 - top[sure]  # how surely the model says this void is a class
-        given = np.where(labels == IGNORE_INDEX, k, labels).astype(np.int64)
+        void = labels == IGNORE_INDEX
+        given = np.where(void, k, labels).astype(np.int64)
         pairs += np.bincount((given * k + pred).ravel(), minlength=(k + 1) * k)[:(k + 1) * k]
-        seen = void_seen.setdefault(labels.shape, np.zeros(labels.shape, np.int32))
-        seen += labels == IGNORE_INDEX
-        pending.append(_Pending(sample.name, sc.astype(np.float16), pred,
-                                top.astype(np.float16) if opts.rule == "margin" else None, labels,
+        void_seen.setdefault(labels.shape, np.zeros(labels.shape, np.int32))[...] += void
+        sc = sc.astype(np.float16)  # what is kept; the sums see the same values
+        at = np.flatnonzero((~void & (pred != labels)) | (void & ~np.isnan(sc))).astype(np.int32)
+        flat = (a.ravel()[at] for a in (sc, pred, labels))
+        pending.append(_Pending(sample.name, labels.shape, at, *flat,
+                                top.ravel()[at].astype(np.float16) if opts.rule == "margin" else None,
+                                softmin_sums(np.where(void, np.nan, sc)), int((~void).sum()),
                                 bool(in_sample(sample)) if in_sample else False,
                                 model_name(sample) if model_name else ""))
         if progress is not None:
@@ -411,11 +441,11 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
     pairs = pairs.reshape(k + 1, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         pair_rate = np.nan_to_num(pairs / pairs.sum(1, keepdims=True))  # P(predicted | given)
-    sizes = Counter(p.labels.shape for p in pending)
+    sizes = Counter(p.shape for p in pending)
     camera = {shape: seen * 2 > sizes[shape] if sizes[shape] >= CAMERA_VOID_IMAGES else None
               for shape, seen in void_seen.items()}
     images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
-                      camera[p.labels.shape]) for p in pending]
+                      camera[p.shape]) for p in pending]
     return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped)
 
 

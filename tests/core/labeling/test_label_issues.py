@@ -134,7 +134,10 @@ def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
                                IssueOptions(min_pixels=4), reviewed=lambda n: reviewed.get(n, []))
     after = again.by_name()["bad"]
     assert after.regions == [] and after.share == 0.0
-    assert after.quality > bad.quality
+    sc = self_confidence(unsure, labels).astype(np.float16).astype(np.float32)
+    assert bad.quality == pytest.approx(softmin(sc), rel=1e-6)
+    sc[2:6, 2:6] = np.nan  # the reviewed region's pixels no longer count
+    assert after.quality == pytest.approx(softmin(sc), rel=1e-6) and after.quality > bad.quality
     d = report.to_dict(["a", "b", "c"])
     assert d["images"][0]["regions"][0]["given_name"] == "a"
     assert d["images"][0]["regions"][0]["suggested_name"] == "c"
@@ -243,6 +246,32 @@ def test_the_default_smallest_region_follows_the_image_size():
         probs = _probs_from(truth, 2, 0.9)
         report = score_label_issues([_sample("x")], lambda s: probs, lambda s: labels, 2)
         assert len(report.by_name()["x"].regions) == int(kept)
+
+
+def test_only_pixels_that_can_turn_out_suspect_are_kept_while_the_split_is_scored(monkeypatch):
+    import core.labeling.label_issues as li
+
+    truth, labels, probs = _scene()
+    kept = {}
+    finish = li._finish
+    monkeypatch.setattr(li, "_finish", lambda p, *a: kept.setdefault(p.name, p) and finish(p, *a))
+    data = {"bad": (labels, probs), "good": (truth, probs)}
+    score_label_issues([_sample("bad"), _sample("good")], lambda s: data[s.name][1],
+                       lambda s: data[s.name][0], 3, IssueOptions(min_pixels=4))
+    assert kept["good"].at.size == 0 and kept["good"].labelled == 400  # the model agrees everywhere
+    # the erased patch (16) and the void stripe the model is sure about (0.9 >= 0.9: 20 pixels)
+    assert sorted(kept["bad"].at.tolist()) == sorted([r * 20 + c for r in range(2, 6) for c in range(2, 6)]
+                                                     + list(range(380, 400)))
+
+
+def test_softmin_sums_add_up_over_parts():
+    from core.labeling.label_issues import softmin_of, softmin_sums
+
+    s = np.array([0.9, 0.2, np.nan, 0.6, 0.99], np.float32)
+    whole = softmin_sums(s)
+    assert np.allclose(softmin_sums(s[:2]) + softmin_sums(s[2:]), whole)
+    assert softmin_of(whole) == pytest.approx(softmin(s))
+    assert softmin_of(softmin_sums(np.array([np.nan]))) == 1.0
 
 
 def test_options_reject_unknown_rules():
