@@ -206,7 +206,8 @@ def _outline_path(regions) -> QPainterPath:
 
 class IssueOverlay(QObject):
     """Outlines the open image's suspect regions; accept()/mark_reviewed() act on the region
-    under the cursor, or on the largest remaining one."""
+    under the cursor, else on the one stepped to with next_region()/previous_region() (drawn
+    solid, the view centred on it), else on the largest remaining one."""
 
     def __init__(self, canvas, editor, panel, parent=None):
         super().__init__(parent)
@@ -218,6 +219,13 @@ class IssueOverlay(QObject):
         self.item.setBrush(QBrush(QColor(255, 43, 214, 40)))
         self.item.setZValue(2.5)  # over mask and prediction, under the tools' outlines
         canvas.scene().addItem(self.item)
+        self.focus_item = OutlinePathItem()
+        focus_pen = QPen(QColor("#ff2bd6"), 3.0)
+        focus_pen.setCosmetic(True)
+        self.focus_item.setPen(focus_pen)
+        self.focus_item.setZValue(2.6)
+        canvas.scene().addItem(self.focus_item)
+        self.focused = None  # the region stepped to with next_region / previous_region
         self.hover: tuple[int, int] = (-1, -1)
         canvas.hovered.connect(self._hovered)
         editor.session_changed.connect(lambda _s: self.refresh())
@@ -238,15 +246,45 @@ class IssueOverlay(QObject):
         return self.panel.regions(self._name())
 
     def refresh(self) -> None:
-        self.item.set_zoom(self.canvas.zoom())
-        self.item.setPath(_outline_path(self.regions()))
+        regions = self.regions()
+        if self.focused not in regions:  # accepted, reviewed, or another image
+            self.focused = None
+        for item in (self.item, self.focus_item):
+            item.set_zoom(self.canvas.zoom())
+        self.item.setPath(_outline_path(regions))
+        self.focus_item.setPath(_outline_path([self.focused] if self.focused is not None else []))
 
     def current(self):
-        """The region under the cursor, else the largest one left in this image."""
+        """The region under the cursor, else the one stepped to, else the largest one left."""
         regions = self.regions()
         if not regions:
             return None
-        return region_at(regions, *self.hover) or regions[0]
+        return region_at(regions, *self.hover) or self.focused or regions[0]
+
+    def next_region(self) -> bool:
+        return self._step(1)
+
+    def previous_region(self) -> bool:
+        return self._step(-1)
+
+    def _step(self, delta: int) -> bool:
+        """Go to the next (previous) region of this image, largest first, wrapping around."""
+        regions, s = self.regions(), self.editor.session
+        if s is None or not regions:
+            self.editor.message.emit("No suspect region here")
+            return False
+        if self.focused in regions:
+            i = (regions.index(self.focused) + delta) % len(regions)
+        else:
+            i = 0 if delta > 0 else len(regions) - 1
+        self.focused, self.hover = regions[i], (-1, -1)  # the keys act on it until the mouse moves
+        self.refresh()
+        x0, y0, x1, y1 = self.focused.bbox
+        self.canvas.centerOn((x0 + x1) / 2, (y0 + y1) / 2)
+        given, suggested = self.focused.class_names(s.source.schema.names, s.source.schema.void_name)
+        self.editor.message.emit(f"Region {i + 1} of {len(regions)}: {given} → {suggested}, "
+                                 f"{self.focused.pixels} px (A accepts, R keeps)")
+        return True
 
     def accept(self) -> bool:
         """Give the region the model's class (one undoable edit), then hide its outline."""

@@ -38,6 +38,8 @@ def key_map(view) -> list[tuple[str, Callable, str]]:
         ("Home", view.canvas.fit, "fit image"),
         ("A", view.issue_overlay.accept, "accept the model's class for the suspect region"),
         ("R", view.issue_overlay.mark_reviewed, "mark the suspect region reviewed (keep its labels)"),
+        ("J", view.issue_overlay.next_region, "next suspect region in this image"),
+        ("Shift+J", view.issue_overlay.previous_region, "previous suspect region in this image"),
     ]
     for i, key in enumerate(KEYS):
         table.append((key, lambda i=i: ed.set_class(i), f"class {i}"))

@@ -100,6 +100,29 @@ def test_outline_then_accept_and_mark_reviewed_keys(qtbot, view, dataset):
     assert view.note.text() == "No suspect region here"
 
 
+def test_j_steps_through_the_regions_and_a_acts_on_the_one_stepped_to(qtbot, view, dataset):
+    sample = dataset.samples("train")[0]
+    report, blocks = _planted_report(dataset, sample)
+    view.open_image(sample.name)
+    view.review.show_report(report)
+    small, large = blocks[(4, 8)], blocks[(40, 55)]  # 12x22 and 16x25 pixels: the larger comes first
+    key(qtbot, view, Qt.Key.Key_J)
+    overlay = view.issue_overlay
+    assert overlay.focused.bbox[:2] == (55, 40) and view.note.text().startswith("Region 1 of 2: ")
+    rect = overlay.focus_item.path().controlPointRect()
+    assert (rect.left(), rect.top()) == pytest.approx((55, 40), abs=1)  # only the stepped-to one is solid
+    key(qtbot, view, Qt.Key.Key_J)
+    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 2 of 2: ")
+    key(qtbot, view, Qt.Key.Key_J, Qt.KeyboardModifier.ShiftModifier)  # back to the first
+    assert overlay.focused.bbox[:2] == (55, 40)
+    session = view.editor.session
+    key(qtbot, view, Qt.Key.Key_A)  # acts on the region stepped to, wherever the mouse was
+    assert (session.mask[large[1]] == large[0]).all() and not (session.mask[small[1]] == small[0]).all()
+    assert overlay.focused is None and overlay.focus_item.path().isEmpty()
+    key(qtbot, view, Qt.Key.Key_J)
+    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 1 of 1: ")
+
+
 def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, dataset):
     """A void blob the model is sure is a class: A gives it that class, named 'void → class'."""
     sample = dataset.samples("train")[0]
