@@ -282,8 +282,8 @@ class IssueOverlay(QObject):
         x0, y0, x1, y1 = self.focused.bbox
         self.canvas.centerOn((x0 + x1) / 2, (y0 + y1) / 2)
         given, suggested = self.focused.class_names(s.source.schema.names, s.source.schema.void_name)
-        self.editor.message.emit(f"Region {i + 1} of {len(regions)}: {given} → {suggested}, "
-                                 f"{self.focused.pixels} px (A accepts, R keeps)")
+        self.editor.message.emit(f"Region {i + 1}/{len(regions)}: {given} → {suggested}, "
+                                 f"{self.focused.pixels} px (keys A, R)")
         return True
 
     def accept(self) -> bool:

@@ -108,11 +108,11 @@ def test_j_steps_through_the_regions_and_a_acts_on_the_one_stepped_to(qtbot, vie
     small, large = blocks[(4, 8)], blocks[(40, 55)]  # 12x22 and 16x25 pixels: the larger comes first
     key(qtbot, view, Qt.Key.Key_J)
     overlay = view.issue_overlay
-    assert overlay.focused.bbox[:2] == (55, 40) and view.note.text().startswith("Region 1 of 2: ")
+    assert overlay.focused.bbox[:2] == (55, 40) and view.note.text().startswith("Region 1/2: ")
     rect = overlay.focus_item.path().controlPointRect()
     assert (rect.left(), rect.top()) == pytest.approx((55, 40), abs=1)  # only the stepped-to one is solid
     key(qtbot, view, Qt.Key.Key_J)
-    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 2 of 2: ")
+    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 2/2: ")
     key(qtbot, view, Qt.Key.Key_J, Qt.KeyboardModifier.ShiftModifier)  # back to the first
     assert overlay.focused.bbox[:2] == (55, 40)
     session = view.editor.session
@@ -120,7 +120,7 @@ def test_j_steps_through_the_regions_and_a_acts_on_the_one_stepped_to(qtbot, vie
     assert (session.mask[large[1]] == large[0]).all() and not (session.mask[small[1]] == small[0]).all()
     assert overlay.focused is None and overlay.focus_item.path().isEmpty()
     key(qtbot, view, Qt.Key.Key_J)
-    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 1 of 1: ")
+    assert overlay.focused.bbox[:2] == (8, 4) and view.note.text().startswith("Region 1/1: ")
 
 
 def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, dataset):
