@@ -149,6 +149,11 @@ class IssueRegion:
             return False
         return self.stencil is None or bool(self.stencil[y - y0, x - x0])
 
+    @property
+    def unlabelled(self) -> bool:
+        """Void the model is sure is a class: an object nobody labelled, not a doubted label."""
+        return self.given == IGNORE_INDEX
+
     def class_names(self, names: Sequence[str], void: str = "void") -> tuple[str, str]:
         """(given, suggested) as class names; `void` for an unlabelled region's given class."""
         return class_name(names, self.given, void), class_name(names, self.suggested, void)

@@ -39,9 +39,9 @@ class IssueReviewPanel(ReviewPanel):
         self.options = IssueOptions()
         self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
         self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors first: images ranked by "
-                             f"{IMAGE_SCORES[self.options.method]}. Suspect regions (pixels whose "
-                             "label the model doubts, and void it is sure is a class) are "
-                             "outlined; A accepts the model's class, R marks a region reviewed.")
+                             f"{IMAGE_SCORES[self.options.method]}. Outlined: pixels whose label the "
+                             "model doubts (magenta) and void it is sure is a class (cyan); J steps "
+                             "through them, A accepts the model's class, R marks a region reviewed.")
 
     def score_title(self) -> tuple[str, str]:
         if self.mode_key != ISSUES:
@@ -209,27 +209,33 @@ class IssueOverlay(QObject):
     under the cursor, else on the one stepped to with next_region()/previous_region() (drawn
     solid, the view centred on it), else on the largest remaining one."""
 
+    DOUBTED, UNLABELLED = "#ff2bd6", "#00e5ff"  # a label the model doubts; an object nobody labelled
+
     def __init__(self, canvas, editor, panel, parent=None):
         super().__init__(parent)
         self.canvas, self.editor, self.panel = canvas, editor, panel
-        self.item = OutlinePathItem()
-        pen = QPen(QColor("#ff2bd6"), 2.0, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.item.setPen(pen)
-        self.item.setBrush(QBrush(QColor(255, 43, 214, 40)))
-        self.item.setZValue(2.5)  # over mask and prediction, under the tools' outlines
-        canvas.scene().addItem(self.item)
-        self.focus_item = OutlinePathItem()
-        focus_pen = QPen(QColor("#ff2bd6"), 3.0)
-        focus_pen.setCosmetic(True)
-        self.focus_item.setPen(focus_pen)
-        self.focus_item.setZValue(2.6)
-        canvas.scene().addItem(self.focus_item)
+        # over mask and prediction, under the tools' outlines
+        self.item = self._add_item(self.DOUBTED, 2.0, Qt.PenStyle.DashLine, 2.5)
+        self.unlabelled_item = self._add_item(self.UNLABELLED, 2.0, Qt.PenStyle.DashLine, 2.5)
+        self.focus_item = self._add_item(self.DOUBTED, 3.0, Qt.PenStyle.SolidLine, 2.6, fill=False)
         self.focused = None  # the region stepped to with next_region / previous_region
         self.hover: tuple[int, int] = (-1, -1)
         canvas.hovered.connect(self._hovered)
         editor.session_changed.connect(lambda _s: self.refresh())
         panel.issues_changed.connect(self.refresh)
+
+    def _add_item(self, color: str, width: float, style, z: float, fill: bool = True) -> OutlinePathItem:
+        item = OutlinePathItem()
+        pen = QPen(QColor(color), width, style)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        if fill:
+            c = QColor(color)
+            c.setAlpha(40)
+            item.setBrush(QBrush(c))
+        item.setZValue(z)
+        self.canvas.scene().addItem(item)
+        return item
 
     def _hovered(self, x: int, y: int) -> None:
         self.hover = (x, y)
@@ -249,10 +255,15 @@ class IssueOverlay(QObject):
         regions = self.regions()
         if self.focused not in regions:  # accepted, reviewed, or another image
             self.focused = None
-        for item in (self.item, self.focus_item):
+        for item in (self.item, self.unlabelled_item, self.focus_item):
             item.set_zoom(self.canvas.zoom())
-        self.item.setPath(_outline_path(regions))
-        self.focus_item.setPath(_outline_path([self.focused] if self.focused is not None else []))
+        self.item.setPath(_outline_path([r for r in regions if not r.unlabelled]))
+        self.unlabelled_item.setPath(_outline_path([r for r in regions if r.unlabelled]))
+        focused = [self.focused] if self.focused is not None else []
+        pen = self.focus_item.pen()
+        pen.setColor(QColor(self.UNLABELLED if focused and self.focused.unlabelled else self.DOUBTED))
+        self.focus_item.setPen(pen)
+        self.focus_item.setPath(_outline_path(focused))
 
     def current(self):
         """The region under the cursor, else the one stepped to, else the largest one left."""

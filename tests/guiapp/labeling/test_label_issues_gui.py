@@ -139,14 +139,17 @@ def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, datas
     [region] = report.by_name()[sample.name].regions
     assert region.given == IGNORE_INDEX and region.suggested == 2
     view.review.show_report(report)
-    rect = view.issue_overlay.item.path().controlPointRect()
+    assert view.issue_overlay.item.path().isEmpty()  # drawn apart from doubted labels, in its own colour
+    rect = view.issue_overlay.unlabelled_item.path().controlPointRect()
     assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == pytest.approx((20, 30, 36, 42), abs=1)
+    assert view.issue_overlay.unlabelled_item.pen().color() != view.issue_overlay.item.pen().color()
     QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 25, 35))
     qtbot.waitUntil(lambda: view.issue_overlay.hover == (25, 35))
     void, car = dataset.schema.void_name, dataset.schema.names[2]
     assert f"label error? {void} → {car}, {region.pixels} px" in view.status.text()
     key(qtbot, view, Qt.Key.Key_A)
     assert (session.mask[30:42, 20:36] == 2).all()
+    assert view.issue_overlay.unlabelled_item.path().isEmpty()
     assert view.note.text().startswith(f"{void} → {car} ({region.pixels} px")
     QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 26, 35))  # accepted: no longer a region
     qtbot.waitUntil(lambda: view.issue_overlay.hover == (26, 35))
