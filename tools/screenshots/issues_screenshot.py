@@ -34,7 +34,6 @@ def main(argv=None) -> int:
     ap.add_argument("--size", default="1500x860")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(["roadseg-issues-shot"])
-    from core.classes import IGNORE_INDEX
     from core.data.source import open_dataset
     from guiapp.views.label_view import LabelView
 
@@ -56,7 +55,7 @@ def main(argv=None) -> int:
         return 1
 
     def largest_unlabelled(it):
-        return max((r for r in it.regions if r.given == IGNORE_INDEX), key=lambda r: r.pixels, default=None)
+        return max((r for r in it.regions if r.unlabelled), key=lambda r: r.pixels, default=None)
 
     if args.image:
         shown = report.by_name()[args.image]
