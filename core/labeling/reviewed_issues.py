@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.data.io import atomic_write_bytes
 from core.errors import DataError
-from core.labeling.label_issues import IssueRegion, same_region
+from core.labeling.issue_regions import IssueRegion, same_region
 
 SIDECAR_NAME = ".roadseg-reviewed-issues.json"
 VERSION = 1

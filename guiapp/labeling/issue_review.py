@@ -16,8 +16,8 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 
 from core.errors import RoadsegError
 from core.evaluate import Prediction
-from core.labeling.label_issues import (IMAGE_SCORES, IssueOptions, accept_region, region_at,
-                                        score_label_issues, trained_on)
+from core.labeling.issue_regions import accept_region, region_at
+from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues, trained_on
 from core.labeling.reviewed_issues import ReviewedIssues
 from guiapp.labeling.outline_items import OutlinePathItem
 from guiapp.labeling.review_queue import ReviewPanel

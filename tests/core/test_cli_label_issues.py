@@ -5,7 +5,7 @@ import pytest
 
 from core.cli import main
 from core.data.source import open_dataset
-from core.labeling.label_issues import IssueRegion
+from core.labeling.issue_regions import IssueRegion
 from core.labeling.reviewed_issues import ReviewedIssues
 
 TINY = ["--arch", "baseline", "--epochs", "1", "--image-size", "32x48", "--batch-size", "4"]

@@ -1,6 +1,6 @@
 """Label-issue scoring on hand-made probability maps with known answers, checked against
-cleanlab's own definitions; regions; the reviewed-regions sidecar."""
-import json
+cleanlab's own definitions: suspect pixels, unlabelled objects, image scores, reviewed regions
+left out."""
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,11 +8,9 @@ import pytest
 
 from core.classes import IGNORE_INDEX
 from core.config import TrainConfig
-from core.errors import ConfigError, DataError
-from core.labeling.label_issues import (ClassThresholds, IssueOptions, IssueRegion, find_regions,
-                                        kfold_names, same_region, score_label_issues, self_confidence,
-                                        softmin, suspect_pixels, trained_on)
-from core.labeling.reviewed_issues import SIDECAR_NAME, ReviewedIssues
+from core.errors import ConfigError
+from core.labeling.label_issues import (ClassThresholds, IssueOptions, kfold_names, score_label_issues,
+                                        self_confidence, softmin, suspect_pixels, trained_on)
 
 
 def _probs_from(pred: np.ndarray, k: int, conf: float) -> np.ndarray:
@@ -91,21 +89,6 @@ def test_margin_rule_needs_the_top_class_to_win_by_the_margin():
     sc = self_confidence(probs, labels)
     sus = suspect_pixels(sc, probs.argmax(0), labels, rule="margin", margin=0.3, top=probs.max(0))
     assert sus.tolist() == [[True, False, False, False]]  # 0.7-0.3 >= 0.3; 0.55-0.45 is not; void never
-
-
-def test_regions_carry_majority_classes_size_and_box():
-    suspect = np.zeros((10, 12), bool)
-    suspect[1:4, 2:6] = True  # 12 px
-    suspect[7:9, 9:10] = True  # 2 px: below min_pixels
-    labels = np.zeros((10, 12), np.uint8)
-    labels[1, 2:6] = 3  # 4 of 12 given 3, the rest 0
-    pred = np.full((10, 12), 8, np.uint8)
-    pred[1:4, 2] = 1  # 3 of 12 predicted 1, the rest 8
-    regions, index = find_regions(suspect, labels, pred, min_pixels=3)
-    assert len(regions) == 1
-    r = regions[0]
-    assert (r.given, r.suggested, r.pixels, r.bbox) == (0, 8, 12, (2, 1, 6, 4))
-    assert (index == 0).sum() == 12 and (index[7:9, 9] == -1).all()
 
 
 def _sample(name):
@@ -215,22 +198,6 @@ def test_void_at_the_same_place_in_most_images_is_the_camera_not_a_missed_object
     assert [r.pixels for r in _score(samples, data).by_name()["b"].regions] == [12]
 
 
-def test_accepting_an_unlabelled_region_labels_it(synth_data):
-    from core.data.source import open_dataset
-    from core.labeling.label_issues import accept_region
-    from core.labeling.session import LabelSession
-
-    src = open_dataset(synth_data)
-    session = LabelSession(src, src.samples("train")[0])
-    session.replace_mask(np.where(np.arange(session.mask.shape[1])[None] < 6, IGNORE_INDEX,
-                                  session.mask).astype(np.uint8), "void strip")
-    unlabelled = session.mask == IGNORE_INDEX
-    [region], _ = find_regions(unlabelled, session.mask, np.full(session.mask.shape, 4, np.uint8))
-    assert region.given == IGNORE_INDEX
-    accept_region(session, region)
-    assert (session.mask[unlabelled] == 4).all()
-
-
 def test_the_default_smallest_region_follows_the_image_size():
     from core.labeling.label_issues import min_region_pixels
 
@@ -283,28 +250,6 @@ def test_options_reject_unknown_rules():
         IssueOptions(void_confidence=1.5)
 
 
-def test_same_region_by_digest_or_overlapping_box_with_same_classes():
-    a = IssueRegion(0, 2, 16, (2, 2, 6, 6), "x")
-    assert same_region(a, IssueRegion(0, 2, 15, (3, 2, 7, 6), "y"))  # IoU 12/20 = 0.6
-    assert not same_region(a, IssueRegion(1, 2, 16, (2, 2, 6, 6), "y"))
-    assert not same_region(a, IssueRegion(0, 2, 16, (5, 5, 9, 9), "y"))
-
-
-def test_sidecar_round_trip_and_bad_file(tmp_path):
-    side = ReviewedIssues.for_dataset(tmp_path)
-    r = IssueRegion(0, 2, 16, (2, 2, 6, 6), "abc")
-    assert side.mark("img1", r) is True
-    assert side.mark("img1", IssueRegion(0, 2, 16, (2, 2, 6, 6), "other")) is False
-    path = side.save()
-    assert path == tmp_path / SIDECAR_NAME
-    back = ReviewedIssues.for_dataset(tmp_path)
-    assert back.get("img1") == [r] and len(back) == 1
-    assert json.loads(path.read_text())["regions"]["img1"][0]["bbox"] == [2, 2, 6, 6]
-    path.write_text("{not json")
-    with pytest.raises(DataError, match=SIDECAR_NAME):
-        ReviewedIssues.for_dataset(tmp_path)
-
-
 def test_in_sample_follows_the_training_split_and_holdout():
     cfg = TrainConfig(train_split="train", holdout="0006R0")
     seen = trained_on(cfg, "train")
@@ -318,27 +263,3 @@ def test_kfold_names_cover_every_image_once():
     assert sorted(sum(folds, [])) == names and sorted(len(f) for f in folds) == [3, 3, 4]
     with pytest.raises(ConfigError):
         kfold_names(names[:2], 3)
-
-
-def test_accept_region_is_one_undoable_edit_of_just_the_region(synth_data):
-    from core.data.source import open_dataset
-    from core.labeling.label_issues import accept_region, region_at
-    from core.labeling.session import LabelSession
-
-    src = open_dataset(synth_data)
-    session = LabelSession(src, src.samples("train")[0])
-    before = session.mask.copy()
-    suspect = np.zeros(before.shape, bool)
-    suspect[10:14, 20:25] = True
-    pred = np.where(before == 3, 4, 3).astype(np.uint8)  # never the given class
-    labels = np.where(before == IGNORE_INDEX, 0, before).astype(np.uint8)
-    [region], _ = find_regions(suspect, labels, pred)
-    assert region_at([region], 22, 11) is region and region_at([region], 0, 0) is None
-    rect = accept_region(session, region)
-    assert (session.mask[10:14, 20:25] == region.suggested).all()
-    outside = ~suspect
-    assert np.array_equal(session.mask[outside], before[outside])
-    assert rect is not None and rect.x0 >= 20 and rect.x1 <= 25
-    assert len(session.history) == 1
-    session.undo()
-    assert np.array_equal(session.mask, before)
