@@ -45,7 +45,7 @@ class IssueRegion:
     def to_dict(self, names: Sequence[str] | None = None) -> dict:
         d = {"given": self.given, "suggested": self.suggested, "pixels": self.pixels,
              "bbox": list(self.bbox), "digest": self.digest, "doubt": round(self.doubt, 3),
-             "rarity": round(self.rarity, 3)}
+             "rarity": round(self.rarity, 3), "unlabelled": self.unlabelled}
         if names is not None:
             d["given_name"], d["suggested_name"] = self.class_names(names)
         return d

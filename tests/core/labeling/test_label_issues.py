@@ -171,7 +171,7 @@ def test_a_void_blob_the_model_is_sure_about_is_an_unlabelled_region():
     assert a.regions[0].rarity == pytest.approx(0.0, abs=1e-6)
     assert all(report.by_name()[n].regions == [] for n in "bcd")
     d = report.to_dict(["road", "car", "sky"])
-    assert d["images"][0]["regions"][0]["given_name"] == "void"
+    assert d["images"][0]["regions"][0]["given_name"] == "void" and d["images"][0]["regions"][0]["unlabelled"]
     # cleanlab's behaviour: void never scored
     off = _score(samples, data, void_confidence=0).by_name()["a"]
     assert off.regions == [] and off.scored == 108
