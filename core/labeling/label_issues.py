@@ -41,7 +41,7 @@ from core.labeling.issue_regions import IssueRegion, find_regions, same_region
 
 RULES = ("threshold", "margin")
 IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the number is
-    "share": "share of the labelled pixels inside suspect regions",
+    "share": "share of the scored pixels (labelled, or void in an unlabelled region) inside suspect regions",
     "doubt": "that share, each pixel weighted by the model's doubt about its label (1 - p[given])",
     "rare": "that share, each pixel weighted by how rarely the model says the suggested class where "
             "the given one is labelled on the split (-log P(predicted | given))",
