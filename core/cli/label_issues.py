@@ -156,7 +156,7 @@ def run(args) -> int:
     _print(report, names, args)
     if args.json:
         d = {"data": str(source.root), "split": args.split, "models": models}
-        d.update(report.to_dict(names))
+        d.update(report.to_dict(names, with_pixels=True))  # the Label view can open it
         Path(args.json).write_text(json.dumps(d, indent=1))
     return 0
 

@@ -3,6 +3,7 @@ sure is a class), what is labelled there and what the model says instead, found 
 later scoring, and accepted as one undoable edit. Scoring them is core.labeling.label_issues."""
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,19 +43,28 @@ class IssueRegion:
         """(given, suggested) as class names; `void` for an unlabelled region's given class."""
         return class_name(names, self.given, void), class_name(names, self.suggested, void)
 
-    def to_dict(self, names: Sequence[str] | None = None) -> dict:
+    def to_dict(self, names: Sequence[str] | None = None, with_pixels: bool = False) -> dict:
+        """Plain values; `with_pixels` adds the stencil (bits of the box, row by row, base64), so
+        a report read back can still outline and accept the region."""
         d = {"given": self.given, "suggested": self.suggested, "pixels": self.pixels,
              "bbox": list(self.bbox), "digest": self.digest, "doubt": round(self.doubt, 3),
              "rarity": round(self.rarity, 3), "unlabelled": self.unlabelled}
         if names is not None:
             d["given_name"], d["suggested_name"] = self.class_names(names)
+        if with_pixels and self.stencil is not None:
+            d["stencil"] = base64.b64encode(np.packbits(np.ascontiguousarray(self.stencil, bool))).decode()
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "IssueRegion":
-        return cls(int(d["given"]), int(d["suggested"]), int(d["pixels"]),
-                   tuple(int(v) for v in d["bbox"]), str(d.get("digest", "")),
-                   doubt=float(d.get("doubt", 0.0)), rarity=float(d.get("rarity", 0.0)))
+        bbox = tuple(int(v) for v in d["bbox"])
+        stencil = None
+        if "stencil" in d:
+            h, w = bbox[3] - bbox[1], bbox[2] - bbox[0]
+            bits = np.unpackbits(np.frombuffer(base64.b64decode(d["stencil"]), np.uint8), count=h * w)
+            stencil = bits.astype(bool).reshape(h, w)
+        return cls(int(d["given"]), int(d["suggested"]), int(d["pixels"]), bbox, str(d.get("digest", "")),
+                   stencil, doubt=float(d.get("doubt", 0.0)), rarity=float(d.get("rarity", 0.0)))
 
 
 def class_name(names: Sequence[str], i: int, void: str = "void") -> str:

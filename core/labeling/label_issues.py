@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.classes import IGNORE_INDEX
-from core.errors import ConfigError
+from core.errors import ConfigError, DataError
 from core.labeling.issue_regions import IssueRegion, find_regions, same_region
 
 RULES = ("threshold", "margin")
@@ -153,11 +153,16 @@ class ImageIssues:
             return sum(r.doubt if method == "doubt" else r.rarity for r in self.regions) / self.scored
         raise ConfigError(f"unknown image score {method!r} (choose from {', '.join(IMAGE_SCORES)})")
 
-    def to_dict(self, names: Sequence[str] | None, method: str) -> dict:
+    def to_dict(self, names: Sequence[str] | None, method: str, with_pixels: bool = False) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
                 "suspect_share": self.share, "scored_pixels": self.scored,
                 "in_sample": self.in_sample, "model": self.model,
-                "regions": [r.to_dict(names) for r in self.regions]}
+                "regions": [r.to_dict(names, with_pixels) for r in self.regions]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ImageIssues":
+        return cls(str(d["name"]), float(d["quality"]), float(d["suspect_share"]), int(d["scored_pixels"]),
+                   [IssueRegion.from_dict(r) for r in d["regions"]], bool(d["in_sample"]), str(d["model"]))
 
 
 @dataclass
@@ -223,16 +228,49 @@ class IssueReport:
     def by_name(self) -> dict[str, ImageIssues]:
         return {it.name: it for it in self.images}
 
-    def to_dict(self, names: Sequence[str] | None = None) -> dict:
+    def to_dict(self, names: Sequence[str] | None = None, with_pixels: bool = False) -> dict:
         thr = None
         if self.thresholds is not None:
             keys = names if names is not None else [str(i) for i in range(len(self.thresholds))]
             thr = {k: float(v) for k, v in zip(keys, self.thresholds)}
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
+                "void_confidence": self.options.void_confidence,
                 "thresholds": thr, "cancelled": self.cancelled,
                 "in_sample_images": sum(it.in_sample for it in self.images),
-                "images": [it.to_dict(names, self.options.method) for it in self.ranked()]}
+                "images": [it.to_dict(names, self.options.method, with_pixels) for it in self.ranked()]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "IssueReport":
+        """A report written by to_dict (`roadseg label-issues --json`); ConfigError when it is not one."""
+        try:
+            options = IssueOptions(rule=d["rule"], margin=float(d["margin"]), min_pixels=d["min_pixels"],
+                                   method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)))
+            thr = d.get("thresholds")
+            return cls([ImageIssues.from_dict(it) for it in d["images"]],
+                       None if thr is None else np.array(list(thr.values()), np.float64),
+                       options, bool(d.get("cancelled", False)))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ConfigError(f"not a label-issues report ({type(e).__name__}: {e})") from None
+
+    @classmethod
+    def read(cls, path, reviewed: Callable[[str], list[IssueRegion]] | None = None) -> "IssueReport":
+        """The report in a `roadseg label-issues --json` file, without the regions a person has
+        marked reviewed since (`reviewed(name)`, as in scoring)."""
+        import json
+        from pathlib import Path
+
+        try:
+            report = cls.from_dict(json.loads(Path(path).read_text()))
+        except OSError as e:
+            raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+        except (ValueError, ConfigError) as e:
+            raise DataError(f"{path}: {e}") from None
+        if reviewed is not None:
+            for it in report.images:
+                old = reviewed(it.name)
+                it.regions = [r for r in it.regions if not any(same_region(r, o) for o in old)]
+        return report
 
 
 def _dense(p: _Pending, values: np.ndarray, fill) -> np.ndarray:

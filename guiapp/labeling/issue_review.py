@@ -13,11 +13,12 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from core.errors import RoadsegError
 from core.evaluate import Prediction
 from core.labeling.issue_regions import accept_region, region_at
-from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues, trained_on
+from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, IssueReport, score_label_issues, trained_on
 from core.labeling.reviewed_issues import ReviewedIssues
 from guiapp.labeling.outline_items import OutlinePathItem
 from guiapp.labeling.review_queue import ReviewPanel
@@ -34,7 +35,8 @@ class IssueReviewPanel(ReviewPanel):
     def __init__(self, runner, parent=None):
         super().__init__(runner, parent)
         self.report = None  # core IssueReport of the last finished scoring
-        self._report_model = None  # the checkpoint that scored it
+        self._report_model = None  # the checkpoint that scored it, or the report file it came from
+        self._from_file = False  # an opened report stays until Rank scores the split again
         self.reviewed: ReviewedIssues | None = None
         self.options = IssueOptions()
         self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
@@ -42,6 +44,37 @@ class IssueReviewPanel(ReviewPanel):
                              f"{IMAGE_SCORES[self.options.method]}. Outlined: pixels whose label the "
                              "model doubts (magenta) and void it is sure is a class (cyan); J steps "
                              "through them, A accepts the model's class, R marks a region reviewed.")
+        # placed by the view (beside the model that scores): the order column keeps its width
+        self.open_button = QPushButton("Load report…")
+        self.open_button.setToolTip("Open a report written by `roadseg label-issues --json` as the "
+                                    "label-errors order (e.g. scored with --folds, so every image by a "
+                                    "model that never trained on it)")
+        self.open_button.clicked.connect(self._choose_report)
+
+    def _choose_report(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a label-issues report", "", "JSON (*.json)")
+        if path:
+            self.open_report(path)
+
+    def open_report(self, path: str) -> bool:
+        """Take a report written by the CLI as this split's likely-label-errors order."""
+        if self._source is None:
+            return False
+        try:
+            report = IssueReport.read(path, None if self.reviewed is None else self.reviewed.get)
+        except RoadsegError as e:
+            self.message.emit(str(e))
+            return False
+        known = set(self._names)
+        found = [it for it in report.images if it.name in known]
+        if not found:
+            self.message.emit(f"{path}: none of its {len(report.images)} images are in this split")
+            return False
+        report.images = found
+        self.cancel()
+        self._report_model, self._from_file = path, True
+        self.show_report(report)
+        return True
 
     def score_title(self) -> tuple[str, str]:
         if self.mode_key != ISSUES:
@@ -99,7 +132,7 @@ class IssueReviewPanel(ReviewPanel):
     def _mode_changed(self) -> None:
         if self.mode_key != ISSUES:
             super()._mode_changed()
-        elif self.report is not None and self._report_model == self.runner.checkpoint:
+        elif self.report is not None and (self._from_file or self._report_model == self.runner.checkpoint):
             self._publish()
         else:
             self.rank()
@@ -162,7 +195,7 @@ class IssueReviewPanel(ReviewPanel):
             self._finish()
             if generation != self._generation:
                 return
-            self._report_model = model
+            self._report_model, self._from_file = model, False
             self.show_report(report)
 
         runner.run(work, done, "Looking for label errors…", self._on_progress, self._failed)

@@ -102,6 +102,7 @@ class LabelView(QWidget):
         row.addWidget(self.predict_button)
         row.addWidget(self.prelabel_button)
         mv.addLayout(row)
+        mv.addWidget(self.review.open_button)
         mv.addWidget(self.model_status)
         self.save_button = QPushButton("Save (Ctrl+S)")
         self.undo_button = QPushButton("Undo")
@@ -123,8 +124,8 @@ class LabelView(QWidget):
         rv.addWidget(self.palette, 1)
         rv.addWidget(model_box)
         rv.addWidget(file_box)
-        for w in (self.predict_button, self.prelabel_button, self.save_button, self.undo_button,
-                  self.redo_button, self.restore_button):
+        for w in (self.predict_button, self.prelabel_button, self.review.open_button, self.save_button,
+                  self.undo_button, self.redo_button, self.restore_button):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         splitter = QSplitter()

@@ -35,7 +35,7 @@ def test_checkpoint_scores_every_image_worst_first(checkpoint, synth_data, tmp_p
     regions = [r for i in d["images"] for r in i["regions"]]
     assert regions, "a one-epoch model doubts some labels"
     r = regions[0]
-    assert set(r) >= {"given", "suggested", "given_name", "suggested_name", "pixels", "bbox"}
+    assert set(r) >= {"given", "suggested", "given_name", "suggested_name", "pixels", "bbox", "stencil"}
     x0, y0, x1, y1 = r["bbox"]
     assert 0 <= x0 < x1 <= 96 and 0 <= y0 < y1 <= 64 and r["pixels"] <= (x1 - x0) * (y1 - y0)
     assert r["given"] != r["suggested"]

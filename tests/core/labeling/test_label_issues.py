@@ -263,3 +263,30 @@ def test_kfold_names_cover_every_image_once():
     assert sorted(sum(folds, [])) == names and sorted(len(f) for f in folds) == [3, 3, 4]
     with pytest.raises(ConfigError):
         kfold_names(names[:2], 3)
+
+
+def test_a_report_round_trips_through_its_json_with_the_region_pixels(tmp_path):
+    import json
+
+    from core.errors import DataError
+    from core.labeling.label_issues import IssueReport
+
+    truth, labels, probs = _scene()
+    data = {"bad": (labels, probs), "good": (truth, probs)}
+    report = score_label_issues([_sample("good"), _sample("bad")], lambda s: data[s.name][1],
+                                lambda s: data[s.name][0], 3, IssueOptions(min_pixels=4, method="rare"))
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report.to_dict(["a", "b", "c"], with_pixels=True)))
+    back = IssueReport.read(path)
+    assert back.order() == report.order() and back.options == report.options
+    np.testing.assert_allclose(back.thresholds, report.thresholds)
+    for a, b in zip(report.ranked(), back.images):  # written worst first
+        assert (a.name, a.quality, a.share, a.scored) == (b.name, b.quality, b.share, b.scored)
+        assert a.regions == b.regions
+        assert all(np.array_equal(x.stencil, y.stencil) for x, y in zip(a.regions, b.regions))
+    first, *rest = report.by_name()["bad"].regions  # regions reviewed since are left out
+    kept = IssueReport.read(path, reviewed=lambda n: [first] if n == "bad" else []).by_name()["bad"].regions
+    assert kept == rest
+    path.write_text(json.dumps({"images": []}))
+    with pytest.raises(DataError, match="not a label-issues report"):
+        IssueReport.read(path)

@@ -100,6 +100,27 @@ def test_outline_then_accept_and_mark_reviewed_keys(qtbot, view, dataset):
     assert view.note.text() == "No suspect region here"
 
 
+def test_a_report_written_by_the_cli_opens_as_the_order_and_its_regions_accept(qtbot, view, dataset, tmp_path):
+    sample = dataset.samples("train")[0]
+    report, blocks = _planted_report(dataset, sample)
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps({"split": "train", **report.to_dict(list(dataset.schema.names), with_pixels=True)}))
+    view.open_image(sample.name)
+    assert view.review.open_report(str(path))
+    assert view.review.mode_key == "issues" and view.image_list.names()[0] == sample.name
+    assert [r.bbox for r in view.review.regions(sample.name)] == [r.bbox for r in report.images[0].regions]
+    (cls, region), session = blocks[(40, 55)], view.editor.session
+    key(qtbot, view, Qt.Key.Key_J)  # the largest region, pixels read back from the file
+    key(qtbot, view, Qt.Key.Key_A)
+    assert (session.mask[region] == cls).all()
+    view.review.mode.setCurrentIndex(0)
+    view.review.show_issues()  # back to it: the opened report stays, nothing is scored
+    assert not view.review.running and view.image_list.names()[0] == sample.name
+    path.write_text("{not json")
+    assert not view.review.open_report(str(path))
+    assert str(path) in view.note.text()
+
+
 def test_j_steps_through_the_regions_and_a_acts_on_the_one_stepped_to(qtbot, view, dataset):
     sample = dataset.samples("train")[0]
     report, blocks = _planted_report(dataset, sample)
