@@ -133,9 +133,9 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
     the per-sample dataset's cache and albumentations augments each sample, in `cfg.workers`
     worker processes started with `spawn` (safe beside Qt threads). With `world_size` > 1
     (torchrun) this rank's loader yields its share of each global batch of `cfg.batch_size`, in
-    the single-process order. Rare-class crops and
-    copy-paste aim at the rare classes of `stats` (the training split's; read when not given).
-    `split`: the decode pass's result when the caller already has it (decode_train_split)."""
+    the single-process order. Rare-class crops and copy-paste aim at the rare classes of
+    `stats` (the training split's; read when not given). `split`: the decode pass's result when
+    the caller already has it (decode_train_split)."""
     rare_crop = copy_paste = None
     if cfg.rare_crop > 0:
         rare_crop = (_stats_or_read(stats, cfg, source).rare_classes(), float(cfg.rare_crop))

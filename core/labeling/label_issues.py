@@ -392,8 +392,3 @@ def kfold_names(names: Sequence[str], k: int, seed: int = 0) -> list[list[str]]:
         raise ConfigError(f"{k} folds need at least {k} images, the split has {len(names)}")
     order = np.random.default_rng(seed).permutation(len(names))
     return [sorted(names[j] for j in order[f::k]) for f in range(k)]
-
-
-def probs_from_predictor(predictor) -> Callable[[np.ndarray], np.ndarray]:
-    """image -> CxHxW float32 softmax at the image's size (core.evaluate.Predictor)."""
-    return lambda image: predictor.predict(image, with_probs=True).probs
