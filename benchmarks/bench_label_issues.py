@@ -27,7 +27,8 @@ from benchmarks._common import machine, table
 from core.classes import IGNORE_INDEX
 from core.data.source import open_dataset
 from core.evaluate import Predictor
-from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues
+from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
+from core.labeling.label_issues import score_label_issues
 from core.labeling.planted_errors import OBJECT_LEVEL, TYPES, plant
 
 
@@ -77,6 +78,7 @@ def main() -> int:
                     help="draws of corrupted images (seed, seed+1, ...): more positives per type, same predictions")
     ap.add_argument("--margin", type=float, default=0.5)
     ap.add_argument("--min-pixels", type=int, default=None, help="default: label-issues' default")
+    ap.add_argument("--keep-edges", action="store_true", help="label-issues --keep-edges")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cleanlab", action="store_true",
                     help="also time cleanlab's segmentation scoring on the same probabilities")
@@ -119,7 +121,7 @@ def main() -> int:
     rows, timings = [], {}
     labels = plants[-1][0]
     for rule in ("threshold", "margin"):
-        opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels)
+        opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels, skip_edges=not args.keep_edges)
         aps: dict[tuple[str, str], list[float]] = {}
         tp = fp = 0
         recall: dict[str, tuple[int, int]] = {}

@@ -17,6 +17,9 @@ from core.errors import CheckpointError, ConfigError, RoadsegError
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
+    from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
+
+    defaults = IssueOptions()
     p = sub.add_parser("label-issues", help="rank images by likely label errors, with suspect regions")
     p.add_argument("--checkpoint", help="a model that did not train on --split (RUN/best.pt)")
     p.add_argument("--data", help="dataset folder")
@@ -29,14 +32,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=0.5, help="for --rule margin (default 0.5)")
     p.add_argument("--min-pixels", type=int, default=None,
                    help="smallest suspect region kept (default 1/2000 of the image, at least 20)")
-    p.add_argument("--rank", default="softmin", choices=("share", "doubt", "rare", "softmin"),
-                   help="image score: share of labelled pixels in suspect regions, that share "
-                        "weighted by doubt (1 - p[given]) or by rarity (-log P(predicted | given) "
-                        "over the split), or 1 - cleanlab's softmin label quality (default)")
+    p.add_argument("--rank", default=defaults.method, choices=tuple(IMAGE_SCORES),
+                   help="image score: " + "; ".join(f"{k}: {v}" for k, v in IMAGE_SCORES.items())
+                        + f" (default {defaults.method})")
     p.add_argument("--void-confidence", type=float, default=0.9, metavar="P",
                    help="void pixels the model gives one class at least this probability form "
                         "'unlabelled' regions, objects nobody labelled (default 0.9; 0: void is "
                         "never scored, as in cleanlab)")
+    p.add_argument("--keep-edges", action="store_true",
+                   help="also score the pixels on the given labels' edges (left out by default: "
+                        "every model hesitates there; kept, boundaries drawn a few pixels off "
+                        "rank a little higher and wrong objects lower)")
     p.add_argument("--include-reviewed", action="store_true",
                    help="also list regions marked reviewed in the dataset's sidecar")
     p.add_argument("--top", type=int, default=10, help="images to print (default 10)")
@@ -111,7 +117,8 @@ def run(args) -> int:
     from core.cli.progress import progress_bar
     from core.data.source import open_dataset
     from core.evaluate import Predictor
-    from core.labeling.label_issues import IssueOptions, score_label_issues, trained_on
+    from core.labeling.issue_options import IssueOptions
+    from core.labeling.label_issues import score_label_issues, trained_on
     from core.labeling.reviewed_issues import ReviewedIssues
 
     if not args.data and not (args.folds and (args.preset or args.config)):
@@ -119,7 +126,7 @@ def run(args) -> int:
     if bool(args.checkpoint) == bool(args.folds):
         raise ConfigError("give either --checkpoint or --folds K (with --preset/--config and --out)")
     options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank,
-                           void_confidence=args.void_confidence)
+                           void_confidence=args.void_confidence, skip_edges=not args.keep_edges)
     if args.folds:
         data = args.data
         if not data:

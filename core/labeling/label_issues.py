@@ -7,12 +7,15 @@ with; a class's *confident threshold* is the mean self-confidence of the pixels 
 over the split. A pixel is suspect when the model's top class differs from its label and
 either (rule "threshold") its self-confidence is below its class's threshold, or (rule "margin")
 the top class beats the given one by at least `margin`. An image's label quality is cleanlab's
-softmin of its self-confidences (temperature 0.1), and images are ranked by it by default
-("softmin"): on corrupted CamVid val it put corrupted images first better than share / doubt /
-rare with every model tried. "rare" adds up over the suspect regions' pixels how seldom the model
-says the suggested class where the given one is labelled on the split (-log P(predicted |
-given)), so habitual confusions weigh little; it ranks better on the flat-coloured synthetic set
-(benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md).
+softmin of its self-confidences (temperature 0.1). Images are ranked by default by that softmin
+taken over each pixel's self-confidence *relative to its class's threshold* (capped at 1,
+"relative"): a class the model is unsure of everywhere (Pole, SignSymbol) then stops making every
+image that shows it look doubtful, and on corrupted CamVid val and on the synthetic set it put
+corrupted images first better than the plain softmin and share / doubt / rare with every model
+tried (benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md). The pixels on the
+given labels' own edges are left out of the image scores (`skip_edges`, on by default): every
+annotator and model hesitates there, so whole wrong objects stand out more (and a boundary drawn
+a few pixels off a little less); regions are found on every pixel either way.
 
 Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
 object nobody labelled is a label error too. Where the model gives a void pixel one class with
@@ -37,26 +40,12 @@ import numpy as np
 
 from core.classes import IGNORE_INDEX
 from core.errors import ConfigError, DataError
+from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
 from core.labeling.issue_regions import IssueRegion, find_regions, same_region
 
-RULES = ("threshold", "margin")
-IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the number is
-    "share": "share of the scored pixels (labelled, or void in an unlabelled region) inside suspect regions",
-    "doubt": "that share, each pixel weighted by the model's doubt about its label (1 - p[given])",
-    "rare": "that share, each pixel weighted by how rarely the model says the suggested class where "
-            "the given one is labelled on the split (-log P(predicted | given))",
-    "softmin": "1 - cleanlab's label quality: the softmin of the image's self-confidences, "
-               "dominated by its most doubted pixels",
-}
+HIST_BINS = 256  # self-confidence bins of the pixels the model agrees with (the relative score)
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab's default
 CAMERA_VOID_IMAGES = 3  # void in most of at least this many same-size masks is the camera's
-
-
-def min_region_pixels(shape: tuple[int, int]) -> int:
-    """The default smallest region: 1/2000 of the image, at least 20 pixels (86 at 360x480).
-    Smaller slivers along class boundaries are where every model hesitates: with camvid-fast on
-    CamVid val, 42 regions an image at 20 pixels, 20 at this size, holding 94% of the pixels."""
-    return max(20, shape[0] * shape[1] // 2000)
 
 
 # --- per pixel -------------------------------------------------------------------------------
@@ -87,6 +76,40 @@ def softmin_sums(scores: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -
 
 def softmin_of(sums: np.ndarray) -> float:
     return float(sums[1] / sums[0]) if sums[0] > 0 else 1.0
+
+
+def relative_confidence(sc: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Self-confidence over the given class's threshold, capped at 1 (NaN stays NaN)."""
+    t = np.maximum(np.asarray(thresholds, np.float32), 1e-6)[np.where(labels == IGNORE_INDEX, 0, labels)]
+    return np.minimum(np.float32(1.0), np.asarray(sc, np.float32) / t)
+
+
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """Boolean HxW: pixels with a 4-neighbour of another given label (void included)."""
+    edge = np.zeros(labels.shape, bool)
+    dx, dy = labels[:, 1:] != labels[:, :-1], labels[1:] != labels[:-1]
+    edge[:, 1:] |= dx
+    edge[:, :-1] |= dx
+    edge[1:] |= dy
+    edge[:-1] |= dy
+    return edge
+
+
+def confidence_histogram(sc: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """(num_classes, HIST_BINS) int32 counts of the given pixels' self-confidences by class."""
+    b = np.minimum((np.asarray(sc, np.float32) * HIST_BINS).astype(np.int64), HIST_BINS - 1)
+    idx = labels.astype(np.int64) * HIST_BINS + b
+    return np.bincount(idx, minlength=num_classes * HIST_BINS)[:num_classes * HIST_BINS].reshape(
+        num_classes, HIST_BINS).astype(np.int32)
+
+
+def histogram_relative_sums(hist: np.ndarray, thresholds: np.ndarray,
+                            temperature: float = SOFTMIN_TEMPERATURE) -> np.ndarray:
+    """softmin_sums of relative confidences, each bin's pixels taken at the bin's centre."""
+    centre = (np.arange(HIST_BINS) + 0.5) / HIST_BINS
+    rel = np.minimum(1.0, centre[None] / np.maximum(np.asarray(thresholds, np.float64), 1e-6)[:, None])
+    w = np.exp((1.0 - rel) / temperature) * hist
+    return np.array([w.sum(), (rel * w).sum()])
 
 
 class ClassThresholds:
@@ -137,16 +160,19 @@ class ImageIssues:
     regions: list[IssueRegion] = field(default_factory=list)
     in_sample: bool = False  # the model trained on this image: its doubts are weaker evidence
     model: str = ""  # which checkpoint scored it (folds: a different one per image)
+    relative: float | None = None  # softmin of the relative confidences (None: a report without it)
 
     def score(self, method: str) -> float:
         """Higher = more likely to hold wrong labels: share of labelled pixels in suspect regions,
         that share weighted by each pixel's doubt (1 - self-confidence) or by how rarely the
         model says this instead of that on the whole split (-log P(predicted | given)), or
-        1 - cleanlab's softmin quality."""
+        1 - cleanlab's softmin quality, of the self-confidences or of the relative ones."""
         if method == "share":
             return self.share
         if method == "softmin":
             return 1.0 - self.quality
+        if method == "relative":
+            return 1.0 - (self.quality if self.relative is None else self.relative)
         if method in ("doubt", "rare"):
             if not self.scored:
                 return 0.0
@@ -155,23 +181,26 @@ class ImageIssues:
 
     def to_dict(self, names: Sequence[str] | None, method: str, with_pixels: bool = False) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
-                "suspect_share": self.share, "scored_pixels": self.scored,
+                "relative_quality": self.relative, "suspect_share": self.share, "scored_pixels": self.scored,
                 "in_sample": self.in_sample, "model": self.model,
                 "regions": [r.to_dict(names, with_pixels) for r in self.regions]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImageIssues":
         return cls(str(d["name"]), float(d["quality"]), float(d["suspect_share"]), int(d["scored_pixels"]),
-                   [IssueRegion.from_dict(r) for r in d["regions"]], bool(d["in_sample"]), str(d["model"]))
+                   [IssueRegion.from_dict(r) for r in d["regions"]], bool(d["in_sample"]), str(d["model"]),
+                   None if d.get("relative_quality") is None else float(d["relative_quality"]))
 
 
 @dataclass
 class _Pending:
     """What scoring keeps of one image until the split's thresholds are known: the pixels that
     can still turn out suspect (labelled ones the model disagrees with, void it is sure is a
-    class), 8 bytes each (10 with the margin rule), and the image's softmin sums: with
-    camvid-fast on CamVid val 0.69 bytes a pixel (dense maps took 4), so Cityscapes train at
-    1024x2048 needs ~4.5 GB rather than 25."""
+    class), 8 bytes each (10 with the margin rule, 9 skipping edges), the image's softmin sums,
+    and for the relative score, which needs the split's thresholds, a per-class histogram of the
+    other labelled pixels' self-confidence (11 KB for CamVid's 11 classes): with camvid-fast on
+    CamVid val 0.85 bytes a pixel (0.76 scoring the edges; dense maps took 4), so Cityscapes
+    train at 1024x2048 needs ~5.3 GB rather than 25."""
     name: str
     shape: tuple[int, int]
     at: np.ndarray  # int32 flat indices of the candidate pixels
@@ -179,35 +208,12 @@ class _Pending:
     pred: np.ndarray  # uint8 argmax there
     labels: np.ndarray  # uint8 given there (IGNORE_INDEX: void)
     top: np.ndarray | None  # float16 probability of the argmax there (margin rule only)
-    sums: np.ndarray  # softmin_sums over the image's labelled pixels
+    sums: np.ndarray  # softmin_sums over the image's labelled pixels (off their edges with skip_edges)
+    hist: np.ndarray  # confidence_histogram of the labelled pixels that are not candidates (nor edges)
+    edge: np.ndarray | None  # bool: the candidate sits on its label's edge (skip_edges only)
     labelled: int
     in_sample: bool
     model: str
-
-
-@dataclass
-class IssueOptions:
-    rule: str = "threshold"
-    margin: float = 0.5
-    min_pixels: int | None = None  # smallest region kept; None: min_region_pixels of the image
-    method: str = "softmin"  # how images are ranked (ImageIssues.score)
-    void_confidence: float = 0.9  # void pixels the model says a class this surely: unlabelled (0: off)
-
-    def __post_init__(self) -> None:
-        if self.rule not in RULES:
-            raise ConfigError(f"unknown suspect rule {self.rule!r} (choose from {', '.join(RULES)})")
-        if self.method not in IMAGE_SCORES:
-            raise ConfigError(f"unknown image score {self.method!r} (choose from {', '.join(IMAGE_SCORES)})")
-        if not 0.0 <= float(self.margin) <= 1.0:
-            raise ConfigError(f"margin is a probability difference in [0, 1], got {self.margin}")
-        if self.min_pixels is not None and int(self.min_pixels) < 1:
-            raise ConfigError(f"min_pixels must be at least 1, got {self.min_pixels}")
-        if not 0.0 <= float(self.void_confidence) <= 1.0:
-            raise ConfigError(f"void_confidence is a probability in [0, 1] (0: off), got {self.void_confidence}")
-
-    def min_region(self, shape: tuple[int, int]) -> int:
-        """The smallest region kept in an image of this size."""
-        return int(self.min_pixels) if self.min_pixels is not None else min_region_pixels(shape)
 
 
 @dataclass
@@ -235,7 +241,7 @@ class IssueReport:
             thr = {k: float(v) for k, v in zip(keys, self.thresholds)}
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
-                "void_confidence": self.options.void_confidence,
+                "void_confidence": self.options.void_confidence, "skip_edges": self.options.skip_edges,
                 "thresholds": thr, "cancelled": self.cancelled,
                 "in_sample_images": sum(it.in_sample for it in self.images),
                 "images": [it.to_dict(names, self.options.method, with_pixels) for it in self.ranked()]}
@@ -245,7 +251,8 @@ class IssueReport:
         """A report written by to_dict (`roadseg label-issues --json`); ConfigError when it is not one."""
         try:
             options = IssueOptions(rule=d["rule"], margin=float(d["margin"]), min_pixels=d["min_pixels"],
-                                   method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)))
+                                   method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)),
+                                   skip_edges=bool(d.get("skip_edges", False)))
             thr = d.get("thresholds")
             return cls([ImageIssues.from_dict(it) for it in d["images"]],
                        None if thr is None else np.array(list(thr.values()), np.float64),
@@ -295,24 +302,25 @@ def _finish(p: _Pending, opts: IssueOptions, thresholds, reviewed, pair_rate, ca
                                    _dense(p, np.where(unlabelled, rarity, 0.0), 0.0))
     regions = doubted + missed
     index = np.where(index_m >= 0, index_m + len(doubted), index_d).ravel()[p.at]  # at the candidates
-    if reviewed:
-        dropped = [i for i, r in enumerate(regions) if any(same_region(r, old) for old in reviewed)]
-        if dropped:
-            gone = np.isin(index, dropped)  # a reviewed region no longer counts against the image
-            sums = p.sums - softmin_sums(np.where(gone & ~void, sc, np.nan))
-            index[gone] = -1
-            regions = [r for i, r in enumerate(regions) if i not in set(dropped)]
-        else:
-            sums = p.sums
-    else:
-        sums = p.sums
+    counted = ~void if p.edge is None else ~void & ~p.edge  # labelled candidates in the image scores
+    sums = p.sums
+    dropped = [i for i, r in enumerate(regions) if any(same_region(r, old) for old in reviewed or ())]
+    if dropped:
+        gone = np.isin(index, dropped)  # a reviewed region no longer counts against the image
+        sums = sums - softmin_sums(np.where(gone & counted, sc, np.nan))
+        counted &= ~gone
+        index[gone] = -1
+        regions = [r for i, r in enumerate(regions) if i not in set(dropped)]
     found = void & (index >= 0)  # void in a kept unlabelled region: scored with 1 - p
-    sums = sums + softmin_sums(np.where(found, sc, np.nan))
+    found_sums = softmin_sums(np.where(found, sc, np.nan))
+    sums = sums + found_sums
+    relative = (histogram_relative_sums(p.hist, thresholds) + found_sums
+                + softmin_sums(np.where(counted, relative_confidence(sc, p.labels, thresholds), np.nan)))
     regions.sort(key=lambda r: -r.pixels)  # largest first (a stable sort: labelled before unlabelled)
     scored = p.labelled + int(found.sum())
     in_regions = int((index >= 0).sum())
     return ImageIssues(p.name, softmin_of(sums), in_regions / scored if scored else 0.0, scored,
-                       regions, p.in_sample, p.model)
+                       regions, p.in_sample, p.model, softmin_of(relative))
 
 
 def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callable,
@@ -355,9 +363,14 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
         sc = sc.astype(np.float16)  # what is kept; the sums see the same values
         at = np.flatnonzero((~void & (pred != labels)) | (void & ~np.isnan(sc))).astype(np.int32)
         flat = (a.ravel()[at] for a in (sc, pred, labels))
+        edge = label_edges(labels) if opts.skip_edges else None
+        counted = ~void if edge is None else ~void & ~edge
+        agreed = counted & (pred == labels)  # never a candidate: kept as a histogram
         pending.append(_Pending(sample.name, labels.shape, at, *flat,
                                 top.ravel()[at].astype(np.float16) if opts.rule == "margin" else None,
-                                softmin_sums(np.where(void, np.nan, sc)), int((~void).sum()),
+                                softmin_sums(np.where(counted, sc, np.nan)),
+                                confidence_histogram(sc[agreed], labels[agreed], k),
+                                None if edge is None else edge.ravel()[at], int((~void).sum()),
                                 bool(in_sample(sample)) if in_sample else False,
                                 model_name(sample) if model_name else ""))
         if progress is not None:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 from core.errors import RoadsegError
 from core.evaluate import Prediction
 from core.labeling.issue_regions import accept_region, region_at
-from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, IssueReport, score_label_issues, trained_on
+from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
+from core.labeling.label_issues import IssueReport, score_label_issues, trained_on
 from core.labeling.reviewed_issues import ReviewedIssues
 from guiapp.labeling.outline_items import OutlinePathItem
 from guiapp.labeling.review_queue import ReviewPanel

@@ -102,7 +102,7 @@ def test_rank_choices_and_default_are_cores():
     import argparse
 
     from core.cli.label_issues import add_parser
-    from core.labeling.label_issues import IMAGE_SCORES, IssueOptions
+    from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
 
     parser = add_parser(argparse.ArgumentParser().add_subparsers())
     rank = next(a for a in parser._actions if a.dest == "rank")

@@ -9,8 +9,10 @@ import pytest
 from core.classes import IGNORE_INDEX
 from core.config import TrainConfig
 from core.errors import ConfigError
-from core.labeling.label_issues import (ClassThresholds, IssueOptions, kfold_names, score_label_issues,
-                                        self_confidence, softmin, suspect_pixels, trained_on)
+from core.labeling.issue_options import IssueOptions
+from core.labeling.label_issues import (ClassThresholds, kfold_names, label_edges,
+                                        score_label_issues, self_confidence, softmin, suspect_pixels,
+                                        trained_on)
 
 
 def _probs_from(pred: np.ndarray, k: int, conf: float) -> np.ndarray:
@@ -103,7 +105,7 @@ def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
     data = {"bad": (labels, unsure), "good": (clean, probs)}
     samples = [_sample("good"), _sample("bad")]
     report = score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
-                                IssueOptions(min_pixels=4))
+                                IssueOptions(min_pixels=4, skip_edges=False))
     assert report.order() == ["bad", "good"]
     bad = report.by_name()["bad"]
     assert [(r.given, r.suggested, r.pixels, r.bbox) for r in bad.regions] == [(0, 2, 16, (2, 2, 6, 6))]
@@ -114,7 +116,7 @@ def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
     assert report.by_name()["good"].regions == []
     reviewed = {"bad": [bad.regions[0]]}
     again = score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
-                               IssueOptions(min_pixels=4), reviewed=lambda n: reviewed.get(n, []))
+                               IssueOptions(min_pixels=4, skip_edges=False), reviewed=lambda n: reviewed.get(n, []))
     after = again.by_name()["bad"]
     assert after.regions == [] and after.share == 0.0
     sc = self_confidence(unsure, labels).astype(np.float16).astype(np.float32)
@@ -152,7 +154,7 @@ def _void_split(n: int, blob_conf: float = 0.95, band: bool = False):
 
 def _score(samples, data, **options):
     return score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], 3,
-                              IssueOptions(min_pixels=4, **options))
+                              IssueOptions(min_pixels=4, skip_edges=False, **options))
 
 
 def test_a_void_blob_the_model_is_sure_about_is_an_unlabelled_region():
@@ -199,12 +201,6 @@ def test_void_at_the_same_place_in_most_images_is_the_camera_not_a_missed_object
 
 
 def test_the_default_smallest_region_follows_the_image_size():
-    from core.labeling.label_issues import min_region_pixels
-
-    assert min_region_pixels((360, 480)) == 86 and min_region_pixels((1024, 2048)) == 1048
-    assert min_region_pixels((64, 96)) == 20  # never below 20
-    assert IssueOptions().min_region((360, 480)) == 86
-    assert IssueOptions(min_pixels=5).min_region((360, 480)) == 5
     # a 9x10 (90 px) region: kept at 20x2000 pixels (default 20), dropped at 200x1000 (100)
     for shape, kept in (((200, 200), True), ((200, 1000), False)):
         labels = np.zeros(shape, np.uint8)
@@ -241,15 +237,6 @@ def test_softmin_sums_add_up_over_parts():
     assert softmin_of(softmin_sums(np.array([np.nan]))) == 1.0
 
 
-def test_options_reject_unknown_rules():
-    with pytest.raises(ConfigError, match="rule"):
-        IssueOptions(rule="vote")
-    with pytest.raises(ConfigError, match="image score"):
-        IssueOptions(method="max")
-    with pytest.raises(ConfigError, match="void_confidence"):
-        IssueOptions(void_confidence=1.5)
-
-
 def test_in_sample_follows_the_training_split_and_holdout():
     cfg = TrainConfig(train_split="train", holdout="0006R0")
     seen = trained_on(cfg, "train")
@@ -274,14 +261,15 @@ def test_a_report_round_trips_through_its_json_with_the_region_pixels(tmp_path):
     truth, labels, probs = _scene()
     data = {"bad": (labels, probs), "good": (truth, probs)}
     report = score_label_issues([_sample("good"), _sample("bad")], lambda s: data[s.name][1],
-                                lambda s: data[s.name][0], 3, IssueOptions(min_pixels=4, method="rare"))
+                                lambda s: data[s.name][0], 3,
+                                IssueOptions(min_pixels=4, method="rare", skip_edges=True))
     path = tmp_path / "r.json"
     path.write_text(json.dumps(report.to_dict(["a", "b", "c"], with_pixels=True)))
     back = IssueReport.read(path)
     assert back.order() == report.order() and back.options == report.options
     np.testing.assert_allclose(back.thresholds, report.thresholds)
     for a, b in zip(report.ranked(), back.images):  # written worst first
-        assert (a.name, a.quality, a.share, a.scored) == (b.name, b.quality, b.share, b.scored)
+        assert (a.name, a.quality, a.relative, a.share, a.scored) == (b.name, b.quality, b.relative, b.share, b.scored)
         assert a.regions == b.regions
         assert all(np.array_equal(x.stencil, y.stencil) for x, y in zip(a.regions, b.regions))
     first, *rest = report.by_name()["bad"].regions  # regions reviewed since are left out
@@ -290,3 +278,79 @@ def test_a_report_round_trips_through_its_json_with_the_region_pixels(tmp_path):
     path.write_text(json.dumps({"images": []}))
     with pytest.raises(DataError, match="not a label-issues report"):
         IssueReport.read(path)
+
+
+def test_relative_quality_by_hand():
+    """Left half class 0 at 0.9, right half class 1 at 0.6, four class-1 pixels the model gives
+    0.1: thresholds 0.9 and (46 * 0.6 + 4 * 0.1) / 50; every agreeing pixel reaches its class's
+    threshold (relative 1), the four doubted ones 0.1 / t1."""
+    labels = np.zeros((10, 10), np.uint8)
+    labels[:, 5:] = 1
+    probs = np.zeros((2, 10, 10), np.float32)
+    probs[0, :, :5], probs[1, :, 5:] = 0.9, 0.6
+    probs[1, 0, 6:10] = 0.1
+    probs[0] = np.where(labels == 0, probs[0], 1 - probs[1])
+    probs[1] = 1 - probs[0]
+    it = score_label_issues([_sample("a")], lambda s: probs, lambda s: labels, 2,
+                            IssueOptions(min_pixels=1, skip_edges=False)).images[0]
+    t1 = (46 * 0.6 + 4 * 0.1) / 50
+    assert it.relative == pytest.approx(softmin(np.array([1.0] * 96 + [0.1 / t1] * 4)), rel=1e-3)
+    assert it.score("relative") == pytest.approx(1 - it.relative)
+    assert it.quality == pytest.approx(softmin(self_confidence(probs, labels)), rel=1e-3)
+
+
+def test_a_class_the_model_doubts_everywhere_no_longer_outranks_a_wrong_object():
+    """'hard': 30 pixels of class 2 the model calls 2 at only 0.28 (its probability for that class
+    wherever it is labelled); 'wrong': three class-0 pixels the model calls 1 (0.6 against 0.3).
+    The plain softmin puts 'hard' first, the relative one 'wrong'."""
+    k = 4
+    hard_lab, wrong_lab = np.zeros((10, 10), np.uint8), np.zeros((10, 10), np.uint8)
+    hard_lab[:3] = 2
+    hard, wrong = _probs_from(hard_lab, k, 0.9), _probs_from(wrong_lab, k, 0.9)
+    hard[:, :3] = np.array([0.24, 0.24, 0.28, 0.24], np.float32)[:, None, None]
+    wrong[:, 5, 5:8] = np.array([0.3, 0.6, 0.05, 0.05], np.float32)[:, None]
+    data = {"hard": (hard_lab, hard), "wrong": (wrong_lab, wrong)}
+    samples = [_sample("hard"), _sample("wrong")]
+
+    def order(method):
+        return score_label_issues(samples, lambda s: data[s.name][1], lambda s: data[s.name][0], k,
+                                  IssueOptions(min_pixels=1, method=method)).order()
+    assert order("softmin") == ["hard", "wrong"]
+    assert order("relative") == ["wrong", "hard"]
+
+
+def test_label_edges_by_hand():
+    labels = np.array([[0, 0, 1, 1],
+                       [0, 0, 1, 1],
+                       [0, 0, 0, 0],
+                       [0, 0, 0, IGNORE_INDEX]], np.uint8)
+    expected = np.array([[0, 1, 1, 0],
+                         [0, 1, 1, 1],
+                         [0, 0, 1, 1],
+                         [0, 0, 1, 1]], bool)
+    np.testing.assert_array_equal(label_edges(labels), expected)
+
+
+def test_skip_edges_leaves_the_label_edges_out_of_the_image_scores():
+    """A doubted pixel on the edge of its label counts only without skip_edges; one inside the
+    label counts either way. Regions are found alike."""
+    labels = np.zeros((12, 12), np.uint8)
+    labels[:, 6:] = 1
+    base = _probs_from(labels, 2, 0.9)
+    on_edge, inside = base.copy(), base.copy()
+    on_edge[:, 3:9, 5] = np.array([0.2, 0.8], np.float32)[:, None]  # column 5 borders class 1
+    inside[:, 3:9, 2] = np.array([0.2, 0.8], np.float32)[:, None]
+    samples = [_sample("edge"), _sample("inside")]
+    data = {"edge": on_edge, "inside": inside}
+
+    def images(skip):
+        return score_label_issues(samples, lambda s: data[s.name], lambda s: labels, 2,
+                                  IssueOptions(min_pixels=1, skip_edges=skip)).by_name()
+    plain, skipped = images(False), images(True)
+    assert plain["edge"].quality == pytest.approx(plain["inside"].quality, rel=1e-6)
+    kept = ~label_edges(labels)
+    sc = self_confidence(on_edge, labels)
+    assert skipped["edge"].quality == pytest.approx(softmin(np.where(kept, sc, np.nan)), rel=1e-3)
+    assert skipped["edge"].quality > 0.85 > skipped["inside"].quality
+    assert skipped["edge"].relative > skipped["inside"].relative
+    assert [r.pixels for r in skipped["edge"].regions] == [r.pixels for r in plain["edge"].regions] == [6]

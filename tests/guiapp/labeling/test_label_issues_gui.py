@@ -12,7 +12,8 @@ from PySide6.QtTest import QTest
 
 from core.classes import IGNORE_INDEX
 from core.evaluate import Predictor
-from core.labeling.label_issues import IMAGE_SCORES, IssueOptions, score_label_issues, trained_on
+from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
+from core.labeling.label_issues import score_label_issues, trained_on
 from core.labeling.reviewed_issues import sidecar_path
 from tests.guiapp.labeling.label_helpers import (dataset, errors, key, make_view, mview, runs,  # noqa: F401
                                                  view, vp_pos)
