@@ -30,6 +30,7 @@ from core.evaluate import Predictor
 from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
 from core.labeling.label_issues import score_label_issues
 from core.labeling.planted_errors import OBJECT_LEVEL, TYPES, plant
+from core.tta import TTAOptions, parse_scales
 
 
 def average_precision(scores: dict[str, float], positives: set[str], negatives: set[str]) -> float:
@@ -78,6 +79,8 @@ def main() -> int:
                     help="draws of corrupted images (seed, seed+1, ...): more positives per type, same predictions")
     ap.add_argument("--margin", type=float, default=0.5)
     ap.add_argument("--min-pixels", type=int, default=None, help="default: label-issues' default")
+    ap.add_argument("--no-flip", action="store_true", help="label-issues --no-flip: one prediction per image")
+    ap.add_argument("--scales", default="1", help="test-time scales, e.g. 0.75,1,1.25")
     ap.add_argument("--keep-edges", action="store_true", help="label-issues --keep-edges")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cleanlab", action="store_true",
@@ -94,7 +97,8 @@ def main() -> int:
 
     if not args.oracle and not args.checkpoint:
         ap.error("give --checkpoint (or --oracle)")
-    predictors = [] if args.oracle else [Predictor.from_checkpoint(c, device=args.device) for c in args.checkpoint]
+    tta = TTAOptions(not args.no_flip, parse_scales(args.scales))
+    predictors = [] if args.oracle else [Predictor.from_checkpoint(c, device=args.device, tta=tta) for c in args.checkpoint]
     tmp = tempfile.TemporaryDirectory(prefix="bench-label-issues-")
     t0 = time.perf_counter()
     for s in samples:  # the model never sees the labels: one prediction serves every draw

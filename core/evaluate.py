@@ -6,6 +6,7 @@ through `evaluate_model`.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,12 @@ class Predictor:
         self.config = config
         self.channels_last = channels_last
         self.tta = tta or TTAOptions()  # default: plain single forward
+
+    def with_tta(self, tta: TTAOptions) -> "Predictor":
+        """The same model (shared, not copied) predicting with other test-time augmentation."""
+        other = copy.copy(self)
+        other.tta = tta
+        return other
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", precision: str = "auto",

@@ -39,6 +39,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="void pixels the model gives one class at least this probability form "
                         "'unlabelled' regions, objects nobody labelled (default 0.9; 0: void is "
                         "never scored, as in cleanlab)")
+    p.add_argument("--no-flip", action="store_true",
+                   help="predict each image once (default: averaged with its mirror image, twice the "
+                        "time, a better ranking)")
     p.add_argument("--keep-edges", action="store_true",
                    help="also score the pixels on the given labels' edges (left out by default: "
                         "every model hesitates there; kept, boundaries drawn a few pixels off "
@@ -92,7 +95,7 @@ def _check_exact(source, split: str, fold: list[str]) -> None:
                           "--folds cannot hold them out separately")
 
 
-def _train_folds(args, source):
+def _train_folds(args, source, tta):
     from core.cli.progress import TrainPrinter
     from core.engine.queue import RunQueue
     from core.evaluate import Predictor
@@ -108,7 +111,7 @@ def _train_folds(args, source):
     for cfg, summary in zip(configs, summaries):
         if summary is None:
             raise RoadsegError(f"{cfg.out}: fold training failed")
-    predictors = [Predictor.from_checkpoint(Path(c.out) / "best.pt", device=args.device) for c in configs]
+    predictors = [Predictor.from_checkpoint(Path(c.out) / "best.pt", device=args.device, tta=tta) for c in configs]
     fold_of = {n: i for i, fold in enumerate(folds) for n in fold}
     return predictors, configs, fold_of
 
@@ -126,7 +129,7 @@ def run(args) -> int:
     if bool(args.checkpoint) == bool(args.folds):
         raise ConfigError("give either --checkpoint or --folds K (with --preset/--config and --out)")
     options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank,
-                           void_confidence=args.void_confidence, skip_edges=not args.keep_edges)
+                           void_confidence=args.void_confidence, skip_edges=not args.keep_edges, flip=not args.no_flip)
     if args.folds:
         data = args.data
         if not data:
@@ -134,7 +137,7 @@ def run(args) -> int:
             data = configs_from_args(args)[0].data
         source = open_dataset(data, args.format or "auto")
         source.samples(args.split)  # a missing split fails before any training
-        predictors, configs, fold_of = _train_folds(args, source)
+        predictors, configs, fold_of = _train_folds(args, source, options.tta())
         models = [str(Path(c.out) / "best.pt") for c in configs]
 
         def pick(s):
@@ -142,7 +145,7 @@ def run(args) -> int:
     else:
         source = open_dataset(args.data, args.format or "auto")
         source.samples(args.split)
-        predictors = [Predictor.from_checkpoint(args.checkpoint, device=args.device)]
+        predictors = [Predictor.from_checkpoint(args.checkpoint, device=args.device, tta=options.tta())]
         configs, models = [predictors[0].config], [str(args.checkpoint)]
 
         def pick(_s):

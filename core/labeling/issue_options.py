@@ -36,6 +36,7 @@ class IssueOptions:
     method: str = "relative"  # how images are ranked (ImageIssues.score)
     void_confidence: float = 0.9  # void pixels the model says a class this surely: unlabelled (0: off)
     skip_edges: bool = True  # leave the given labels' edge pixels out of the image scores
+    flip: bool = True  # probabilities averaged with the mirrored image's (flip test-time augmentation)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -52,3 +53,9 @@ class IssueOptions:
     def min_region(self, shape: tuple[int, int]) -> int:
         """The smallest region kept in an image of this size."""
         return int(self.min_pixels) if self.min_pixels is not None else min_region_pixels(shape)
+
+    def tta(self):
+        """The test-time augmentation a Predictor scores with (core.tta.TTAOptions)."""
+        from core.tta import TTAOptions
+
+        return TTAOptions(flip=self.flip)

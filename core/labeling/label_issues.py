@@ -15,7 +15,9 @@ corrupted images first better than the plain softmin and share / doubt / rare wi
 tried (benchmarks/bench_label_issues.py, numbers in benchmarks/RESULTS.md). The pixels on the
 given labels' own edges are left out of the image scores (`skip_edges`, on by default): every
 annotator and model hesitates there, so whole wrong objects stand out more (and a boundary drawn
-a few pixels off a little less); regions are found on every pixel either way.
+a few pixels off a little less); regions are found on every pixel either way. The callers
+predict each image averaged with its mirror image (`IssueOptions.flip`, `tta()`), which ranked
+better with every model tried.
 
 Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
 object nobody labelled is a label error too. Where the model gives a void pixel one class with
@@ -242,6 +244,7 @@ class IssueReport:
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
                 "void_confidence": self.options.void_confidence, "skip_edges": self.options.skip_edges,
+                "flip": self.options.flip,
                 "thresholds": thr, "cancelled": self.cancelled,
                 "in_sample_images": sum(it.in_sample for it in self.images),
                 "images": [it.to_dict(names, self.options.method, with_pixels) for it in self.ranked()]}
@@ -252,7 +255,7 @@ class IssueReport:
         try:
             options = IssueOptions(rule=d["rule"], margin=float(d["margin"]), min_pixels=d["min_pixels"],
                                    method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)),
-                                   skip_edges=bool(d.get("skip_edges", False)))
+                                   skip_edges=bool(d.get("skip_edges", False)), flip=bool(d.get("flip", False)))
             thr = d.get("thresholds")
             return cls([ImageIssues.from_dict(it) for it in d["images"]],
                        None if thr is None else np.array(list(thr.values()), np.float64),

@@ -169,7 +169,7 @@ class IssueReviewPanel(ReviewPanel):
             return m if m is not None else source.read_mask(sample)
 
         def work(progress, cancelled):
-            predictor = runner.predictor(source.schema)
+            predictor = runner.predictor(source.schema).with_tta(options.tta())
             seen = trained_on(predictor.config, samples[0].split)
 
             def probs_for(sample):

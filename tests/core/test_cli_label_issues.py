@@ -40,6 +40,23 @@ def test_checkpoint_scores_every_image_worst_first(checkpoint, synth_data, tmp_p
     assert 0 <= x0 < x1 <= 96 and 0 <= y0 < y1 <= 64 and r["pixels"] <= (x1 - x0) * (y1 - y0)
     assert r["given"] != r["suggested"]
     assert "val: 4 images" in capsys.readouterr().out
+    assert d["flip"] is True and d["skip_edges"] is True  # the defaults: mirror-averaged, edges left out
+
+
+def test_no_flip_predicts_each_image_once(checkpoint, synth_data, tmp_path, monkeypatch):
+    from core.evaluate import Predictor
+
+    views = []
+    predict = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict", lambda self, *a, **k: views.append(self.tta.views) or predict(self, *a, **k))
+    args = ["label-issues", "--checkpoint", str(checkpoint), "--data", str(synth_data), "--split", "val"]
+    assert main([*args, "--json", str(tmp_path / "a.json")]) == 0
+    assert set(views) == {2}
+    views.clear()
+    assert main([*args, "--no-flip", "--keep-edges", "--json", str(tmp_path / "b.json")]) == 0
+    assert set(views) == {1}
+    d = _read(tmp_path / "b.json")
+    assert d["flip"] is False and d["skip_edges"] is False
 
 
 def test_training_split_is_marked_in_sample(checkpoint, synth_data, tmp_path, capsys):

@@ -77,3 +77,19 @@ def test_evaluate_model_counts_every_pixel_once():
     assert res.matrix.sum() == 2 * 20 * 30
     assert np.trace(res.matrix) == 2 * 20 * 30 - 1  # the one changed pixel is the one error
     assert res.per_image_miou[0] == 1.0 and res.per_image_miou[1] < 1.0
+
+
+def test_with_tta_shares_the_model_and_averages_with_the_mirror_image():
+    from core.tta import TTAOptions
+
+    plain = Predictor(Stub(), schema(), (8, 12))
+    flipped = plain.with_tta(TTAOptions(flip=True))
+    assert flipped.model is plain.model and not plain.tta.enabled and flipped.tta.flip
+    img = images((8, 12))
+    x = plain._batch(img)
+    with torch.no_grad():  # the stub halves the size: each view's logits come back to 8x12
+        def up(t):
+            return F.interpolate(t, size=(8, 12), mode="bilinear", align_corners=False)
+        ref = 0.5 * (up(plain.model(x)).softmax(1) + up(plain.model(x.flip(-1)).flip(-1)).softmax(1))
+        torch.testing.assert_close(flipped.logits(img).exp(), ref)
+        torch.testing.assert_close(plain.logits(img), plain.model(x))

@@ -27,7 +27,7 @@ def test_issue_order_ranks_the_split_with_the_chosen_model(qtbot, mview, runs, d
     assert mview.review.rank_button.text() == "Stop"
     qtbot.waitUntil(lambda: mview.review.report is not None and not mview.review.running, timeout=60000)
     assert not mview.review.progress.isVisible()
-    pred = Predictor.from_checkpoint(ckpt, device="cpu")
+    pred = Predictor.from_checkpoint(ckpt, device="cpu", tta=IssueOptions().tta())  # mirror-averaged
     samples = dataset.samples("train")
     expected = score_label_issues(
         samples, lambda s: pred.predict(dataset.read_image(s), with_probs=True).probs,
