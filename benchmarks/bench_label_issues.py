@@ -73,6 +73,8 @@ def main() -> int:
                          "class and even on void: how well the scoring ranks when the model is right")
     ap.add_argument("--data", required=True)
     ap.add_argument("--split", default="val")
+    ap.add_argument("--sequence", help="only the split's images whose name starts with this (a sequence "
+                                       "the model was held out from, e.g. 0006R0 of CamVid train)")
     ap.add_argument("--share", type=float, default=0.3, help="share of images corrupted")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--seeds", type=int, default=1,
@@ -91,7 +93,9 @@ def main() -> int:
 
     source = open_dataset(args.data)
     names = list(source.schema.names)
-    samples = source.samples(args.split)
+    samples = [s for s in source.samples(args.split) if s.name.startswith(args.sequence or "")]
+    if not samples:
+        ap.error(f"no {args.split} image starts with {args.sequence!r}")
     clean = {s.name: source.read_mask(s) for s in samples}
     plants = [plant(clean, names, [s.name for s in samples], args.share, args.seed + k) for k in range(args.seeds)]
 
@@ -118,7 +122,8 @@ def main() -> int:
         return np.load(Path(tmp.name) / f"{s.name}.npy").astype(np.float32)
 
     per_type = len(plants[0][1]) // len(TYPES)
-    print(f"# label-issues benchmark: {args.split} of {args.data}, {len(samples)} images, "
+    print(f"# label-issues benchmark: {args.split}{' ' + args.sequence if args.sequence else ''} of {args.data}, "
+          f"{len(samples)} images, "
           f"{len(plants[0][1])} corrupted ({per_type} per type), {args.seeds} draw(s) from seed {args.seed}")
     model = "oracle (0.9 on the true class)" if args.oracle else " + ".join(args.checkpoint)
     print(f"model {model}; prediction {t_predict:.1f} s; machine: {machine()}")
