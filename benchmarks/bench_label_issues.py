@@ -83,6 +83,8 @@ def main() -> int:
     ap.add_argument("--min-pixels", type=int, default=None, help="default: label-issues' default")
     ap.add_argument("--no-flip", action="store_true", help="label-issues --no-flip: one prediction per image")
     ap.add_argument("--scales", default="1", help="test-time scales, e.g. 0.75,1,1.25")
+    ap.add_argument("--void-confidence", type=float, default=IssueOptions.void_confidence,
+                    help="label-issues --void-confidence")
     ap.add_argument("--keep-edges", action="store_true", help="label-issues --keep-edges")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cleanlab", action="store_true",
@@ -130,7 +132,8 @@ def main() -> int:
     rows, timings = [], {}
     labels = plants[-1][0]
     for rule in ("threshold", "margin"):
-        opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels, skip_edges=not args.keep_edges)
+        opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels, skip_edges=not args.keep_edges,
+                            void_confidence=args.void_confidence)
         aps: dict[tuple[str, str], list[float]] = {}
         tp = fp = 0
         recall: dict[str, tuple[int, int]] = {}

@@ -340,11 +340,12 @@ class LabelView(QWidget):
         if x >= 0:
             def cls(v):
                 return schema.void_name if v == 255 else schema.names[v]
-            parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
             region = self.issue_overlay.region_at(x, y)
-            if region is not None:  # before the rest: the line is cut at the note's start
+            if region is None:
+                parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
+            else:  # names the pixel's class too, early: the line is cut at the note's start
                 given, suggested = region.class_names(schema.names, schema.void_name)
-                parts.append(f"label error? {given} → {suggested}, {region.pixels} px (keys A, R)")
+                parts.append(f"x {x}, y {y}: label error? {given} → {suggested}, {region.pixels} px (keys A, R)")
             if s.prediction is not None:
                 parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")
         parts.append("unsaved changes" if s.dirty else "saved")

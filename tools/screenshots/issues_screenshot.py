@@ -9,7 +9,8 @@ first run in the Model list, scores the split in the view's background worker, o
 (default: the one with the largest unlabelled region, void the model is sure is a class) and
 leaves the mouse on its largest unlabelled region (else its largest region), so the status line
 names it. It reads the dataset and writes nothing into it. The README's picture: CamVid val
-with camvid-fast trained on train, `--image 0016E5_08159` (a pedestrian nobody labelled).
+with camvid-fast trained on train, `--image 0016E5_08101 --suggested Pedestrian` (a pedestrian
+nobody labelled).
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", required=True, help="runs folder with a model that did not train on --split")
     ap.add_argument("--split", default="val")
     ap.add_argument("--image", help="the image to show (default: the one with the largest unlabelled region)")
+    ap.add_argument("--suggested", help="point at the unlabelled region the model calls this class "
+                                        "(default: the image's largest unlabelled region)")
     ap.add_argument("--out", default=str(SCREENSHOTS / "label-issues.png"))
     ap.add_argument("--size", default="1500x860")
     args = ap.parse_args(argv)
@@ -54,8 +57,12 @@ def main(argv=None) -> int:
         print("scoring did not finish", file=sys.stderr)
         return 1
 
+    names = list(state.source.schema.names)
+
     def largest_unlabelled(it):
-        return max((r for r in it.regions if r.unlabelled), key=lambda r: r.pixels, default=None)
+        return max((r for r in it.regions if r.unlabelled and (args.suggested is None or
+                                                                names[r.suggested] == args.suggested)),
+                   key=lambda r: r.pixels, default=None)
 
     if args.image:
         shown = report.by_name()[args.image]

@@ -168,14 +168,14 @@ def test_an_unlabelled_object_is_outlined_and_labelled_with_a(qtbot, view, datas
     QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 25, 35))
     qtbot.waitUntil(lambda: view.issue_overlay.hover == (25, 35))
     void, car = dataset.schema.void_name, dataset.schema.names[2]
-    assert f"label error? {void} → {car}, {region.pixels} px" in view.status.text()
+    assert f"x 25, y 35: label error? {void} → {car}, {region.pixels} px" in view.status.text()
     key(qtbot, view, Qt.Key.Key_A)
     assert (session.mask[30:42, 20:36] == 2).all()
     assert view.issue_overlay.unlabelled_item.path().isEmpty()
     assert view.note.text().startswith(f"{void} → {car} ({region.pixels} px")
     QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 26, 35))  # accepted: no longer a region
     qtbot.waitUntil(lambda: view.issue_overlay.hover == (26, 35))
-    assert "label error?" not in view.status.text()
+    assert "label error?" not in view.status.text() and f"x 26, y 35: {car}" in view.status.text()
 
 
 def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dataset, runs, errors):
