@@ -184,8 +184,7 @@ def _print(report, names, args) -> None:
             first = (f"  largest: {given} -> {suggested} {r.pixels} px "
                      f"at x{r.bbox[0]}-{r.bbox[2]} y{r.bbox[1]}-{r.bbox[3]}")
         mark = "  (in sample)" if it.in_sample else ""
-        print(f"{k:>4}. {it.name}  score {it.score(method):.4f}  quality {it.quality:.4f}  "
-              f"{len(it.regions)} regions{first}{mark}")
+        print(f"{k:>4}. {it.name}  score {it.score(method):.4f}  {len(it.regions)} regions{first}{mark}")
     n_in = sum(i.in_sample for i in ranked)
     if n_in:
         print(f"note: the model trained on {n_in} of these images; its doubts about them are weak "
