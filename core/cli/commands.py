@@ -62,7 +62,7 @@ def cmd_train(args) -> int:
     else:
         if args.resume:
             raise ConfigError("--resume continues one run; give that run's --out (its folder)")
-        runner = RunQueue(configs, [TrainPrinter()])
+        runner = RunQueue(configs, [TrainPrinter(failures=True)])
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop after this step with last.pt saved
         print("\nstopping… (Ctrl+C again to abort)", file=sys.stderr)

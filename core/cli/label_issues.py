@@ -104,7 +104,7 @@ def _train_folds(args, source, tta):
     configs, folds = _fold_configs(args, names)
     for fold in folds:
         _check_exact(source, args.split, fold)
-    queue = RunQueue(configs, [TrainPrinter()])
+    queue = RunQueue(configs, [TrainPrinter(failures=True)])
     summaries = queue.run()
     if queue.cancelled:
         raise KeyboardInterrupt

@@ -26,10 +26,13 @@ def progress_bar(desc: str):
 
 
 class TrainPrinter:
-    """Listener printing a bar per epoch and one summary line per epoch."""
+    """Listener printing a bar per epoch and one summary line per epoch. `failures`: also print
+    why a run failed (a queue goes on to the next run, so no error reaches the command's end;
+    a single run's error does, and is printed there once)."""
 
-    def __init__(self, out=None):
+    def __init__(self, out=None, failures: bool = False):
         self.out = sys.stdout if out is None else out
+        self.failures = failures
         self.bar = None
         self.epochs = 0
 
@@ -73,6 +76,8 @@ class TrainPrinter:
                       f"mIoU {held['miou']:.4f}", file=self.out, flush=True)
         elif isinstance(ev, RunFailed):
             self._close()
+            if self.failures:
+                print(f"run {ev.run_dir} failed: {ev.message}", file=sys.stderr, flush=True)
 
     def _close(self) -> None:
         if self.bar is not None:

@@ -105,6 +105,15 @@ def test_folds_score_each_image_with_the_model_that_held_it_out(synth_data, tmp_
         assert {i["name"] for i in d["images"] if i["model"].endswith(f"fold-{k}/best.pt")} == held
 
 
+def test_a_fold_that_cannot_train_says_why(synth_data, tmp_path, capsys):
+    args = ["label-issues", "--folds", "2", "--data", str(synth_data), *TINY, "--batch-size", "64",
+            "--out", str(tmp_path / "folds"), "--split", "train"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "fold-1 failed: the 'train' split has 6 images, fewer than the batch size 64" in err
+    assert err.strip().endswith("fold training failed")
+
+
 def test_bad_arguments_end_in_one_line(synth_data, checkpoint, capsys):
     assert main(["label-issues", "--data", str(synth_data)]) == 2
     assert "either --checkpoint or --folds" in capsys.readouterr().err

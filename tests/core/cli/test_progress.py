@@ -22,3 +22,13 @@ def test_no_time_line_without_phases():
     TrainPrinter(out)(RunFinished("run", summary(), True))
     assert out.getvalue().splitlines() == [
         "stopped (resume with --resume): best val mIoU 0.5000 (epoch 2), 12 s training, 3.00 img/s"]
+
+
+def test_a_queue_printer_says_why_a_run_failed(capsys):
+    from core.engine.events import RunFailed
+
+    out = io.StringIO()
+    TrainPrinter(out, failures=True)(RunFailed("runs/a", "the 'train' split has 6 images, fewer than the batch size 8"))
+    TrainPrinter(out)(RunFailed("runs/b", "printed by the command instead"))
+    assert capsys.readouterr().err.splitlines() == [
+        "run runs/a failed: the 'train' split has 6 images, fewer than the batch size 8"]
