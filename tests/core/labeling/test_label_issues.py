@@ -10,7 +10,7 @@ from core.classes import IGNORE_INDEX
 from core.config import TrainConfig
 from core.errors import ConfigError
 from core.labeling.issue_options import IssueOptions
-from core.labeling.label_issues import (ClassThresholds, kfold_names, label_edges,
+from core.labeling.label_issues import (ClassThresholds, kfold_names, label_edges, relative_confidence,
                                         score_label_issues, self_confidence, softmin, suspect_pixels,
                                         trained_on)
 
@@ -123,6 +123,9 @@ def test_scoring_ranks_the_wrong_image_first_and_reviewed_regions_drop_out():
     assert bad.quality == pytest.approx(softmin(sc), rel=1e-6)
     sc[2:6, 2:6] = np.nan  # the reviewed region's pixels no longer count
     assert after.quality == pytest.approx(softmin(sc), rel=1e-6) and after.quality > bad.quality
+    # the default (relative) score leaves them out too
+    assert after.relative == pytest.approx(softmin(relative_confidence(sc, labels, again.thresholds)), rel=1e-3)
+    assert after.relative > bad.relative
     d = report.to_dict(["a", "b", "c"])
     assert d["images"][0]["regions"][0]["given_name"] == "a"
     assert d["images"][0]["regions"][0]["suggested_name"] == "c"
