@@ -181,6 +181,18 @@ class ImageIssues:
             return sum(r.doubt if method == "doubt" else r.rarity for r in self.regions) / self.scored
         raise ConfigError(f"unknown image score {method!r} (choose from {', '.join(IMAGE_SCORES)})")
 
+    def summary(self, names: Sequence[str], void: str = "void") -> str:
+        """One line for a person: the regions, the unlabelled objects among them, the largest."""
+        if not self.regions:
+            return "no suspect region"
+        n = len(self.regions)
+        unlabelled = sum(r.unlabelled for r in self.regions)
+        given, suggested = self.regions[0].class_names(names, void)  # largest first
+        return (f"{n} suspect region{'s' if n > 1 else ''}"
+                + (f" ({unlabelled} unlabelled)" if unlabelled else "")
+                + f"; largest: {given} → {suggested}, {self.regions[0].pixels} px"
+                + ("; the model trained on this image" if self.in_sample else ""))
+
     def to_dict(self, names: Sequence[str] | None, method: str, with_pixels: bool = False) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
                 "relative_quality": self.relative, "suspect_share": self.share, "scored_pixels": self.scored,

@@ -34,8 +34,9 @@ class ImageList(QTreeWidget):
         self.itemSelectionChanged.connect(self._on_selection)
 
     def set_names(self, names: list[str], scores: dict[str, float] | None = None,
-                  marks: dict[str, str] | None = None) -> None:
-        """Show `names` in this order; keeps the current selection if it is still listed."""
+                  marks: dict[str, str] | None = None, tips: dict[str, str] | None = None) -> None:
+        """Show `names` in this order, `tips` on hover; keeps the current selection if it is
+        still listed."""
         current = self.current_name()
         self._quiet = True
         self.clear()
@@ -47,6 +48,10 @@ class ImageList(QTreeWidget):
             if score is not None and score == score:
                 item.setText(1, f"{score:.3f}")
                 item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            tip = (tips or {}).get(name)
+            if tip:
+                item.setToolTip(0, tip)
+                item.setToolTip(1, tip)
             self._items[name] = item
             self.addTopLevelItem(item)
             self.set_mark(name, (marks or {}).get(name, ""))

@@ -83,6 +83,12 @@ class IssueReviewPanel(ReviewPanel):
         method = self.report.options.method if self.report is not None else self.options.method
         return "Suspect", f"Image score '{method}': {IMAGE_SCORES[method]} (core.labeling.label_issues)"
 
+    def score_tips(self) -> dict[str, str]:
+        if self.mode_key != ISSUES or self.report is None or self._source is None:
+            return super().score_tips()
+        schema = self._source.schema
+        return {it.name: it.summary(schema.names, schema.void_name) for it in self.report.images}
+
     # --- state ---------------------------------------------------------------------------------
     def set_samples(self, source, samples) -> None:
         self.report = None

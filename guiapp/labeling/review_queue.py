@@ -70,6 +70,10 @@ class ReviewPanel(QWidget):
         """The image list's score column for the current order: title and tooltip."""
         return SCORE_TITLES[self.mode_key]
 
+    def score_tips(self) -> dict[str, str]:
+        """Per image, what its score stands for (shown on hover); none by default."""
+        return {}
+
     @property
     def running(self) -> bool:
         return self._running

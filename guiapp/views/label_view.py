@@ -204,7 +204,7 @@ class LabelView(QWidget):
 
     def _show_order(self, names: list[str], scores) -> None:
         self.image_list.set_score_title(*self.review.score_title())
-        self.image_list.set_names(names, scores, self._marks())
+        self.image_list.set_names(names, scores, self._marks(), self.review.score_tips())
         if self.editor.session is not None:
             self.image_list.set_current(self.editor.session.name)
 

@@ -357,3 +357,19 @@ def test_skip_edges_leaves_the_label_edges_out_of_the_image_scores():
     assert skipped["edge"].quality > 0.85 > skipped["inside"].quality
     assert skipped["edge"].relative > skipped["inside"].relative
     assert [r.pixels for r in skipped["edge"].regions] == [r.pixels for r in plain["edge"].regions] == [6]
+
+
+def test_an_image_summary_names_its_regions_and_the_largest():
+    from core.labeling.issue_regions import IssueRegion
+    from core.labeling.label_issues import ImageIssues
+
+    def region(given, suggested, pixels):
+        return IssueRegion(given, suggested, pixels, (0, 0, 1, 1), str(pixels))
+    names = ["Road", "Car", "Pedestrian"]
+    it = ImageIssues("a", 0.5, 0.1, 100, [region(0, 1, 40), region(IGNORE_INDEX, 2, 12)])
+    assert it.summary(names) == "2 suspect regions (1 unlabelled); largest: Road → Car, 40 px"
+    it.in_sample = True
+    assert it.summary(names).endswith("; the model trained on this image")
+    assert ImageIssues("b", 1.0, 0.0, 100, [region(1, 0, 30)]).summary(names) == (
+        "1 suspect region; largest: Car → Road, 30 px")
+    assert ImageIssues("c", 1.0, 0.0, 100).summary(names) == "no suspect region"

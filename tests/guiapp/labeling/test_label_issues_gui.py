@@ -68,6 +68,9 @@ def test_outline_then_accept_and_mark_reviewed_keys(qtbot, view, dataset):
     view.open_image(sample.name)
     view.review.show_report(report)
     assert view.review.mode_key == "issues" and view.image_list.names()[0] == sample.name
+    item = view.image_list.topLevelItem(0)  # hovering the image says what its score stands for
+    assert item.toolTip(0) == item.toolTip(1) == report.images[0].summary(dataset.schema.names)
+    assert item.toolTip(0).startswith("2 suspect regions; largest: ")
     rect = view.issue_overlay.item.path().controlPointRect()
     assert (rect.left(), rect.top()) == pytest.approx((8, 4), abs=1)  # first block's corner
     assert (rect.right(), rect.bottom()) == pytest.approx((80, 56), abs=1)  # second block's
