@@ -64,11 +64,13 @@ class CheckpointWriter:
     def __init__(self, background: bool = True, pending: int = 2):
         self._background = Background("checkpoint", pending) if background else None
 
-    def save(self, path: str | Path, state: dict) -> None:
+    def save(self, path: str | Path, state: dict, copy: bool = True) -> None:
+        """`copy=False`: nothing will change the state's tensors before they are written (the
+        run's last save), so the write reads them in place."""
         if self._background is None:
             save_checkpoint(path, state)
         else:
-            self._background.submit(_save, path, host_copy(state))
+            self._background.submit(_save, path, host_copy(state) if copy else state)
 
     def wait(self) -> None:
         if self._background is not None:

@@ -251,15 +251,17 @@ class Trainer:
         record = {"epoch": state.epoch, "train_loss": train_loss, "val_loss": res.loss, "miou": miou,
                   "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr, "seconds": seconds,
                   "epochs": state.epochs}
+        final = state.epoch >= min(cfg.epochs, state.epochs)  # no step follows: write in place
         with self.phases("checkpoints"):
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
                 if ddp.is_main:
-                    self._writer.save(self.run_dir / "best.pt", state.best_checkpoint(parts, cfg, miou))
+                    self._writer.save(self.run_dir / "best.pt", state.best_checkpoint(parts, cfg, miou),
+                                      copy=not final)
                 self._emit(CheckpointSaved(str(self.run_dir / "best.pt"), state.epoch, True))
             if ddp.is_main:
                 with open(self.run_dir / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
-                self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
+                self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, cfg), copy=not final)
             self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
         if ddp.is_main and previews and len({p[0].shape for p in previews}) == 1:  # strips need one size
             with self.phases("previews"):

@@ -307,3 +307,21 @@ def test_run_writes_tensorboard_events_with_previews(synth_data, tmp_path):
     assert len(previews) == 3  # the first three validation images
     img = acc.Images(previews[0])
     assert len(img) == 2 and img[0].width == 3 * 96 and img[0].height == 64  # 64x96 images, side by side
+
+
+def test_the_last_epoch_writes_its_checkpoints_in_place(synth_data, tmp_path, monkeypatch):
+    """Earlier epochs hand the writer a host copy (the next step changes the tensors); the last
+    one hands it the state itself (that those files hold the right weights, the resume test
+    shows)."""
+    from core.engine import checkpoint
+
+    copied, real = [], checkpoint.host_copy
+
+    def counting(obj):  # host_copy calls itself on the parts: count whole checkpoints
+        if isinstance(obj, dict) and "model" in obj and "epoch" in obj:
+            copied.append(obj["epoch"])
+        return real(obj)
+    monkeypatch.setattr(checkpoint, "host_copy", counting)
+    Trainer(tiny(synth_data, tmp_path / "r"), []).run()
+    assert copied == [1, 1]  # epoch 1's best.pt (the first epoch is always the best yet) and last.pt
+    assert load_checkpoint(tmp_path / "r" / "last.pt")["epoch"] == 2
