@@ -56,13 +56,8 @@ def cli(capfd, monkeypatch):
     capfd captures at the file-descriptor level, so lines C libraries (libpng, OpenCV) print
     count too."""
     from core.cli import main
-    from core.cli.progress import TrainPrinter
 
-    def run(argv):
-        # TrainPrinter's default `out=sys.stdout` is bound when core.cli.progress is first
-        # imported, possibly to an earlier test's (closed) capture: point it at today's stdout.
-        # (tests/core/robustness/test_cli_output.py, fix F4)
-        monkeypatch.setattr(TrainPrinter.__init__, "__defaults__", (sys.stdout,))
+    def run(argv):  # TrainPrinter finds the capture's stdout when built (fix F4)
         capfd.readouterr()
         rc = main([str(a) for a in argv])
         sys.stderr.flush()

@@ -29,9 +29,7 @@ def _argv(data, out, *extra):
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_sigkill_mid_training_then_resume_completes(tiny_data, tmp_path, capfd, monkeypatch):
     from core.cli import main
-    from core.cli.progress import TrainPrinter
 
-    monkeypatch.setattr(TrainPrinter.__init__, "__defaults__", (sys.stdout,))  # conftest.cli, fix F4
     out = tmp_path / "run"
     child = subprocess.Popen([sys.executable, "-c", CLI, *map(str, _argv(tiny_data, out))], cwd=ROOT,
                              env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
