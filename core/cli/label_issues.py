@@ -35,7 +35,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--rank", default=defaults.method, choices=tuple(IMAGE_SCORES),
                    help="image score: " + "; ".join(f"{k}: {v}" for k, v in IMAGE_SCORES.items())
                         + f" (default {defaults.method})")
-    p.add_argument("--void-confidence", type=float, default=0.9, metavar="P",
+    p.add_argument("--void-confidence", type=float, default=defaults.void_confidence, metavar="P",
                    help="void pixels the model gives one class at least this probability form "
                         "'unlabelled' regions, objects nobody labelled (default 0.9; 0: void is "
                         "never scored, as in cleanlab)")
@@ -111,7 +111,8 @@ def _train_folds(args, source, tta):
     for cfg, summary in zip(configs, summaries):
         if summary is None:
             raise RoadsegError(f"{cfg.out}: fold training failed")
-    predictors = [Predictor.from_checkpoint(Path(c.out) / "best.pt", device=args.device, tta=tta) for c in configs]
+    predictors = [Predictor.from_checkpoint(Path(c.out) / "best.pt", device=args.device, tta=tta)
+                  for c in configs]
     fold_of = {n: i for i, fold in enumerate(folds) for n in fold}
     return predictors, configs, fold_of
 
@@ -129,7 +130,8 @@ def run(args) -> int:
     if bool(args.checkpoint) == bool(args.folds):
         raise ConfigError("give either --checkpoint or --folds K (with --preset/--config and --out)")
     options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank,
-                           void_confidence=args.void_confidence, skip_edges=not args.keep_edges, flip=not args.no_flip)
+                           void_confidence=args.void_confidence, skip_edges=not args.keep_edges,
+                           flip=not args.no_flip)
     if args.folds:
         data = args.data
         if not data:

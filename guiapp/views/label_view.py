@@ -343,9 +343,10 @@ class LabelView(QWidget):
             region = self.issue_overlay.region_at(x, y)
             if region is None:
                 parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
-            else:  # names the pixel's class too, early: the line is cut at the note's start
-                given, suggested = region.class_names(schema.names, schema.void_name)
-                parts.append(f"x {x}, y {y}: label error? {given} → {suggested}, {region.pixels} px (keys A, R)")
+            else:  # the region in place of the pixel's class (its given one), early: the line is cut
+                given, suggested = region.class_names(schema.names, schema.void_name)  # at the note
+                parts.append(f"x {x}, y {y}: label error? {given} → {suggested}, {region.pixels} px "
+                             "(keys A, R)")
             if s.prediction is not None:
                 parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")
         parts.append("unsaved changes" if s.dirty else "saved")
