@@ -15,9 +15,9 @@ IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the
             "the given one is labelled on the split (-log P(predicted | given))",
     "softmin": "1 - cleanlab's label quality: the softmin of the image's self-confidences, "
                "dominated by its most doubted pixels",
-    "relative": "1 - that softmin over each pixel's self-confidence divided by its class's mean "
-                "on the split (capped at 1), so a class the model doubts everywhere does not "
-                "make every image showing it look wrong",
+    "relative": "1 - cleanlab's softmin over each pixel's self-confidence divided by its class's "
+                "mean on the split (capped at 1; the labels' edge pixels left out by default), so "
+                "a class the model doubts everywhere does not make every image showing it look wrong",
 }
 
 
