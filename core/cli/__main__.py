@@ -1,6 +1,5 @@
-"""`python -m core.cli ...`: what torchrun starts on every rank (same as the `roadseg` script)."""
-import sys
+"""`python -m core.cli ...`: what torchrun starts on every rank; the same entry as the `roadseg`
+script, which leaves without the interpreter's teardown of torch (core.cli.entry)."""
+from core.cli import entry
 
-from core.cli.main import main
-
-sys.exit(main())
+entry()
