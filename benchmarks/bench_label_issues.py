@@ -64,6 +64,27 @@ def pixel_counts(report, clean: dict, labels: dict, kind_of: dict, recall: dict)
     return tp, fp
 
 
+def corrupted_class(clean: np.ndarray, changed: np.ndarray, names: list[str]) -> str:
+    """The class a corruption took away: the most common true class of the changed pixels."""
+    return names[int(np.bincount(clean[changed]).argmax())] if changed.any() else "void"
+
+
+def true_class_probability(probs: np.ndarray, clean: np.ndarray, changed: np.ndarray) -> float:
+    """The model's mean probability of each changed pixel's true class."""
+    if not changed.any():
+        return float("nan")
+    return float(probs[(clean[changed].astype(np.intp), *np.nonzero(changed))].mean())
+
+
+def by_class_rows(groups: dict, probs: dict, changed_px: dict) -> list[list]:
+    """Rows of the per-class table: corruption, class, images, mean AP, mean p(true class), px."""
+    rows = []
+    for (kind, cls), aps in sorted(groups.items()):
+        rows.append([kind, cls, len(probs[(kind, cls)]), f"{np.mean(aps):.3f}",
+                     f"{np.mean(probs[(kind, cls)]):.2f}", f"{np.median(changed_px[(kind, cls)]):.0f}"])
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", action="append",
@@ -123,6 +144,9 @@ def main() -> int:
     def probs_for(s):
         return np.load(Path(tmp.name) / f"{s.name}.npy").astype(np.float32)
 
+    def probs_of(name: str) -> np.ndarray:
+        return np.load(Path(tmp.name) / f"{name}.npy", mmap_mode="r")
+
     per_type = len(plants[0][1]) // len(TYPES)
     print(f"# label-issues benchmark: {args.split}{' ' + args.sequence if args.sequence else ''} of {args.data}, "
           f"{len(samples)} images, "
@@ -131,6 +155,10 @@ def main() -> int:
     print(f"model {model}; prediction {t_predict:.1f} s; machine: {machine()}")
     rows, timings = [], {}
     labels = plants[-1][0]
+    default_method = IssueOptions().method
+    class_aps: dict[tuple[str, str], list[float]] = {}
+    class_p: dict[tuple[str, str], list[float]] = {}
+    class_px: dict[tuple[str, str], list[int]] = {}
     for rule in ("threshold", "margin"):
         opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels, skip_edges=not args.keep_edges,
                             void_confidence=args.void_confidence)
@@ -144,6 +172,17 @@ def main() -> int:
             a, b = pixel_counts(report, clean, labels, kind_of, recall)
             tp, fp = tp + a, fp + b
             untouched = {n for n in clean if n not in kind_of}
+            if rule == "threshold":  # the default's AP by the class each corruption took away
+                groups: dict[tuple[str, str], set] = {}
+                for n, kind in kind_of.items():
+                    changed = (labels[n] != clean[n]) & (clean[n] != IGNORE_INDEX)
+                    key = (kind, corrupted_class(clean[n], changed, names))
+                    groups.setdefault(key, set()).add(n)
+                    class_p.setdefault(key, []).append(true_class_probability(probs_of(n), clean[n], changed))
+                    class_px.setdefault(key, []).append(int(changed.sum()))
+                scores = {it.name: it.score(default_method) for it in report.images}
+                for key, pos in groups.items():
+                    class_aps.setdefault(key, []).append(average_precision(scores, pos, untouched))
             for method in IMAGE_SCORES:
                 scores = {it.name: it.score(method) for it in report.images}
                 for kind in (*TYPES, "objects", "all"):
@@ -170,6 +209,11 @@ def main() -> int:
           + ". Pixel precision: suspect-region pixels that the corruption changed, over all images "
           "(the untouched labels' own mistakes and the model's count as false); an erased object "
           "left void is found by the unlabelled regions (void the model is sure is a class).")
+    print(f"\nBy the class each corruption took away (threshold / {default_method}, the default): "
+          "images over all draws, mean AP against the untouched images, the model's mean probability "
+          "of the true class on the changed pixels, and the median count of changed pixels")
+    print(table(["corruption", "class", "images", "AP", "p(class)", "changed px"],
+                by_class_rows(class_aps, class_p, class_px)))
     print("scoring time per pass (predictions cached, all image scores at once): "
           + ", ".join(f"{r} {t:.1f} s" for r, t in timings.items()))
     if args.cleanlab:
