@@ -15,8 +15,8 @@ def progress_bar(desc: str):
 
     def update(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="img", file=sys.stderr, leave=False)
+        if bar is None:  # the first call's images count from here: a rate from them alone is absurd
+            bar = tqdm(total=total, desc=desc, unit="img", file=sys.stderr, leave=False, initial=done)
         bar.n = done
         bar.refresh()
         if done >= total:

@@ -1,5 +1,9 @@
 import io
+import re
 
+import tqdm.std
+
+from core.cli import progress
 from core.cli.progress import TrainPrinter
 from core.engine.events import RunFinished
 
@@ -32,3 +36,25 @@ def test_a_queue_printer_says_why_a_run_failed(capsys):
     TrainPrinter(out)(RunFailed("runs/b", "printed by the command instead"))
     assert capsys.readouterr().err.splitlines() == [
         "run runs/a failed: the 'train' split has 6 images, fewer than the batch size 8"]
+
+
+def test_progress_bar_rate_counts_from_its_first_report(monkeypatch):
+    """The label-issues bar is made on the first report and counts its rate from there (that
+    report alone once showed 131072 img/s: one image over the microseconds since)."""
+    err = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", err)
+    clock = {"t": 100.0}
+
+    def now():
+        clock["t"] += 1e-5  # each look at the clock: a few microseconds pass
+        return clock["t"]
+
+    monkeypatch.setattr(tqdm.std, "time", now)
+    update = progress.progress_bar("label-issues")
+    update(1, 5)
+    clock["t"] += 0.5  # two more images in half a second
+    update(3, 5)
+    text = err.getvalue()
+    rates = [float(r) for r in re.findall(r"([0-9.]+)img/s", text)]
+    assert "1/5" in text and "3/5" in text
+    assert rates and max(rates) < 10  # 4 img/s, never one image over microseconds
