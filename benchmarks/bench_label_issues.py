@@ -28,7 +28,7 @@ from core.classes import IGNORE_INDEX
 from core.data.source import open_dataset
 from core.evaluate import Predictor
 from core.labeling.issue_options import IMAGE_SCORES, IssueOptions
-from core.labeling.label_issues import score_label_issues
+from core.labeling.label_issues import WEAK_CLASS_IOU, score_label_issues
 from core.labeling.planted_errors import OBJECT_LEVEL, TYPES, plant
 from core.tta import TTAOptions, parse_scales
 
@@ -76,12 +76,15 @@ def true_class_probability(probs: np.ndarray, clean: np.ndarray, changed: np.nda
     return float(probs[(clean[changed].astype(np.intp), *np.nonzero(changed))].mean())
 
 
-def by_class_rows(groups: dict, probs: dict, changed_px: dict) -> list[list]:
-    """Rows of the per-class table: corruption, class, images, mean AP, mean p(true class), px."""
+def by_class_rows(groups: dict, probs: dict, changed_px: dict, class_iou: dict) -> list[list]:
+    """Rows of the per-class table: corruption, class, the model's IoU with the labels of that
+    class on the split (the report's), images, mean AP, mean p(true class), changed pixels."""
     rows = []
     for (kind, cls), aps in sorted(groups.items()):
-        rows.append([kind, cls, len(probs[(kind, cls)]), f"{np.mean(aps):.3f}",
-                     f"{np.mean(probs[(kind, cls)]):.2f}", f"{np.median(changed_px[(kind, cls)]):.0f}"])
+        iou = class_iou.get(cls)
+        rows.append([kind, cls, "-" if iou is None else f"{iou:.2f}", len(probs[(kind, cls)]),
+                     f"{np.mean(aps):.3f}", f"{np.mean(probs[(kind, cls)]):.2f}",
+                     f"{np.median(changed_px[(kind, cls)]):.0f}"])
     return rows
 
 
@@ -159,6 +162,7 @@ def main() -> int:
     class_aps: dict[tuple[str, str], list[float]] = {}
     class_p: dict[tuple[str, str], list[float]] = {}
     class_px: dict[tuple[str, str], list[int]] = {}
+    class_iou: dict[str, list[float]] = {}
     for rule in ("threshold", "margin"):
         opts = IssueOptions(rule=rule, margin=args.margin, min_pixels=args.min_pixels, skip_edges=not args.keep_edges,
                             void_confidence=args.void_confidence)
@@ -181,6 +185,8 @@ def main() -> int:
                     class_p.setdefault(key, []).append(true_class_probability(probs_of(n), clean[n], changed))
                     class_px.setdefault(key, []).append(int(changed.sum()))
                 scores = {it.name: it.score(default_method) for it in report.images}
+                for c, v in zip(names, report.class_iou):
+                    class_iou.setdefault(c, []).append(float(v))
                 for key, pos in groups.items():
                     class_aps.setdefault(key, []).append(average_precision(scores, pos, untouched))
             for method in IMAGE_SCORES:
@@ -209,11 +215,14 @@ def main() -> int:
           + ". Pixel precision: suspect-region pixels that the corruption changed, over all images "
           "(the untouched labels' own mistakes and the model's count as false); an erased object "
           "left void is found by the unlabelled regions (void the model is sure is a class).")
-    print(f"\nBy the class each corruption took away (threshold / {default_method}, the default): "
-          "images over all draws, mean AP against the untouched images, the model's mean probability "
-          "of the true class on the changed pixels, and the median count of changed pixels")
-    print(table(["corruption", "class", "images", "AP", "p(class)", "changed px"],
-                by_class_rows(class_aps, class_p, class_px)))
+    print(f"\nBy the class each corruption took away (threshold / {default_method}, the default): the "
+          "model's IoU with the split's labels of that class (the report's class_iou; label-issues "
+          f"names a class under {WEAK_CLASS_IOU:g} weak), images over all draws, mean AP against the "
+          "untouched images, the model's mean probability of the true class on the changed pixels, "
+          "and the median count of changed pixels")
+    mean_iou = {c: float(np.nanmean(v)) for c, v in class_iou.items() if not np.isnan(v).all()}
+    print(table(["corruption", "class", "class IoU", "images", "AP", "p(class)", "changed px"],
+                by_class_rows(class_aps, class_p, class_px, mean_iou)))
     print("scoring time per pass (predictions cached, all image scores at once): "
           + ", ".join(f"{r} {t:.1f} s" for r, t in timings.items()))
     if args.cleanlab:

@@ -187,6 +187,9 @@ def _print(report, names, args) -> None:
                      f"at x{r.bbox[0]}-{r.bbox[2]} y{r.bbox[1]}-{r.bbox[3]}")
         mark = "  (in sample)" if it.in_sample else ""
         print(f"{k:>4}. {it.name}  score {it.score(method):.4f}  {len(it.regions)} regions{first}{mark}")
+    weak = report.weak_note(names)
+    if weak:
+        print(f"note: {weak}")
     n_in = sum(i.in_sample for i in ranked)
     if n_in:
         print(f"note: the model trained on {n_in} of these images; its doubts about them are weak "

@@ -19,6 +19,13 @@ a few pixels off a little less); regions are found on every pixel either way. Th
 predict each image averaged with its mirror image (`IssueOptions.flip`, `tta()`), which ranked
 better with every model tried.
 
+A wrong label stands out only as far as the model knows its class: on corrupted CamVid val
+(benchmarks/RESULTS.md) erased bicyclists, a class the camvid-fast model knows well, ranked near
+the top, and erased signs and pedestrians and dropped poles, which it does not, near chance. So
+a report also carries the model's IoU against
+the given labels on the scored split per class, and names the classes under WEAK_CLASS_IOU,
+where the model's disagreements with the labels outnumber its agreements.
+
 Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
 object nobody labelled is a label error too. Where the model gives a void pixel one class with
 at least `void_confidence` probability, the pixel joins an "unlabelled" region (given: void,
@@ -48,6 +55,7 @@ from core.labeling.issue_regions import IssueRegion, find_regions, same_region
 HIST_BINS = 256  # self-confidence bins of the pixels the model agrees with (the relative score)
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab's default
 CAMERA_VOID_IMAGES = 3  # void in most of at least this many same-size masks is the camera's
+WEAK_CLASS_IOU = 0.5  # below it, the model's misses + false detections of a class outnumber its hits
 
 
 # --- per pixel -------------------------------------------------------------------------------
@@ -132,6 +140,16 @@ class ClassThresholds:
         with np.errstate(invalid="ignore", divide="ignore"):
             t = self.sums / self.counts
         return np.where(self.counts > 0, t, 1.0)
+
+
+def agreement_iou(pairs: np.ndarray) -> np.ndarray:
+    """Per class, the IoU of the model's classes against the given labels from a (given,
+    predicted) pixel-count matrix over labelled pixels; NaN for a class neither given nor said."""
+    pairs = np.asarray(pairs, np.float64)
+    hits = np.diag(pairs)
+    union = pairs.sum(1) + pairs.sum(0) - hits
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, hits / union, np.nan)
 
 
 def suspect_pixels(sc: np.ndarray, pred: np.ndarray, labels: np.ndarray, *, rule: str = "threshold",
@@ -236,6 +254,24 @@ class IssueReport:
     thresholds: np.ndarray | None
     options: IssueOptions
     cancelled: bool = False
+    class_iou: np.ndarray | None = None  # agreement_iou of the model with the given labels on the split
+
+    def weak_classes(self, names: Sequence[str], below: float = WEAK_CLASS_IOU) -> list[tuple[str, float]]:
+        """(class, IoU) of the classes the model agrees with the labels on too little for their
+        wrong labels to stand out, weakest first."""
+        if self.class_iou is None:
+            return []
+        weak = [(n, float(v)) for n, v in zip(names, self.class_iou) if not np.isnan(v) and v < below]
+        return sorted(weak, key=lambda t: t[1])
+
+    def weak_note(self, names: Sequence[str]) -> str:
+        """One sentence for a person, "" when every class is known well enough."""
+        weak = self.weak_classes(names)
+        if not weak:
+            return ""
+        listed = ", ".join(f"{n} ({v:.2f})" for n, v in weak)
+        return (f"wrong labels of {listed} will hardly stand out: the model's IoU with the labels "
+                f"of these classes here is under {WEAK_CLASS_IOU:g}, its own mistakes as many as its hits")
 
     def ranked(self) -> list[ImageIssues]:
         """Worst first; ties (e.g. no suspect region) by softmin quality, then by name."""
@@ -253,11 +289,15 @@ class IssueReport:
         if self.thresholds is not None:
             keys = names if names is not None else [str(i) for i in range(len(self.thresholds))]
             thr = {k: float(v) for k, v in zip(keys, self.thresholds)}
+        iou = None
+        if self.class_iou is not None:
+            keys = names if names is not None else [str(i) for i in range(len(self.class_iou))]
+            iou = {k: None if np.isnan(v) else float(v) for k, v in zip(keys, self.class_iou)}
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
                 "void_confidence": self.options.void_confidence, "skip_edges": self.options.skip_edges,
                 "flip": self.options.flip,
-                "thresholds": thr, "cancelled": self.cancelled,
+                "thresholds": thr, "class_iou": iou, "cancelled": self.cancelled,
                 "in_sample_images": sum(it.in_sample for it in self.images),
                 "images": [it.to_dict(names, self.options.method, with_pixels) for it in self.ranked()]}
 
@@ -268,10 +308,12 @@ class IssueReport:
             options = IssueOptions(rule=d["rule"], margin=float(d["margin"]), min_pixels=d["min_pixels"],
                                    method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)),
                                    skip_edges=bool(d.get("skip_edges", False)), flip=bool(d.get("flip", False)))
-            thr = d.get("thresholds")
+            thr, iou = d.get("thresholds"), d.get("class_iou")
             return cls([ImageIssues.from_dict(it) for it in d["images"]],
                        None if thr is None else np.array(list(thr.values()), np.float64),
-                       options, bool(d.get("cancelled", False)))
+                       options, bool(d.get("cancelled", False)),
+                       None if iou is None else np.array([np.nan if v is None else v for v in iou.values()],
+                                                         np.float64))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ConfigError(f"not a label-issues report ({type(e).__name__}: {e})") from None
 
@@ -399,7 +441,8 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
               for shape, seen in void_seen.items()}
     images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
                       camera[p.shape]) for p in pending]
-    return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped)
+    return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped,
+                       agreement_iou(pairs[:k]))
 
 
 # --- which images a checkpoint trained on -----------------------------------------------------

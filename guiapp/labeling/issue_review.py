@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QFileDialog, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
 
 from core.errors import RoadsegError
 from core.evaluate import Prediction
@@ -51,6 +51,22 @@ class IssueReviewPanel(ReviewPanel):
                                     "label-errors order (e.g. scored with --folds, so every image by a "
                                     "model that never trained on it)")
         self.open_button.clicked.connect(self._choose_report)
+        # under the order, while label errors are shown: classes whose wrong labels hardly stand out
+        self.weak_label = QLabel("")
+        self.weak_label.setWordWrap(True)
+        self.weak_label.setStyleSheet("color: #9a5b00;")
+        self.weak_label.setVisible(False)
+        self.layout().addWidget(self.weak_label, 3, 0, 1, 3)
+
+    def _show_weak_classes(self) -> None:
+        """The report's weak classes (core's IssueReport.weak_classes) under the order."""
+        weak, note = [], ""
+        if self.mode_key == ISSUES and self.report is not None and self._source is not None:
+            names = self._source.schema.names
+            weak, note = self.report.weak_classes(names), self.report.weak_note(names)
+        self.weak_label.setText("Hard to check (model IoU): " + ", ".join(f"{n} {v:.2f}" for n, v in weak) if weak else "")
+        self.weak_label.setToolTip(note[:1].upper() + note[1:])
+        self.weak_label.setVisible(bool(weak))
 
     def _choose_report(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a label-issues report", "", "JSON (*.json)")
@@ -99,6 +115,7 @@ class IssueReviewPanel(ReviewPanel):
             except RoadsegError as e:
                 self.message.emit(str(e))
         super().set_samples(source, samples)
+        self._show_weak_classes()
         self.issues_changed.emit()
 
     def regions(self, name: str | None) -> list:
@@ -137,6 +154,7 @@ class IssueReviewPanel(ReviewPanel):
 
     # --- ReviewPanel hooks ---------------------------------------------------------------------
     def _mode_changed(self) -> None:
+        self._show_weak_classes()
         if self.mode_key != ISSUES:
             super()._mode_changed()
         elif self.report is not None and (self._from_file or self._report_model == self.runner.checkpoint):
@@ -224,6 +242,7 @@ class IssueReviewPanel(ReviewPanel):
         if n_in:
             note += f"; the model trained on {n_in} of them (weak evidence there)"
         self.message.emit(note)
+        self._show_weak_classes()
         self.issues_changed.emit()
 
 

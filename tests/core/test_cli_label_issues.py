@@ -39,7 +39,14 @@ def test_checkpoint_scores_every_image_worst_first(checkpoint, synth_data, tmp_p
     x0, y0, x1, y1 = r["bbox"]
     assert 0 <= x0 < x1 <= 96 and 0 <= y0 < y1 <= 64 and r["pixels"] <= (x1 - x0) * (y1 - y0)
     assert r["given"] != r["suggested"]
-    assert "val: 4 images" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "val: 4 images" in out_text
+    # the model's IoU with the labels per class; the classes it barely knows are named
+    assert set(d["class_iou"]) == set(open_dataset(synth_data).schema.names)
+    weak = [k for k, v in d["class_iou"].items() if v is not None and v < 0.5]
+    assert weak, "a one-epoch model knows some classes poorly"
+    note = next(line for line in out_text.splitlines() if line.startswith("note: wrong labels of"))
+    assert all(f"{k} (" in note for k in weak)
     assert d["flip"] is True and d["skip_edges"] is True  # the defaults: mirror-averaged, edges left out
 
 

@@ -204,3 +204,24 @@ def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dat
         for v in w.views.values():
             if hasattr(v, "shutdown"):
                 v.shutdown()
+
+
+def test_the_classes_whose_wrong_labels_hardly_stand_out_show_under_the_order(qtbot, view, dataset):
+    sample = dataset.samples("train")[0]
+    report, _ = _planted_report(dataset, sample)
+    names = list(dataset.schema.names)
+    report.class_iou = np.linspace(0.05, 0.95, len(names))  # the first few under 0.5
+    view.review.show_report(report)
+    weak = report.weak_classes(names)
+    assert weak and weak[0] == (names[0], pytest.approx(0.05))
+    label = view.review.weak_label
+    assert label.isVisible()  # the view is shown by the fixture
+    assert label.text() == "Hard to check (model IoU): " + ", ".join(f"{n} {v:.2f}" for n, v in weak)
+    assert report.weak_note(names)[1:] in label.toolTip()
+    view.review.mode.setCurrentIndex(view.review.mode.findData("file"))
+    assert not label.isVisible()  # another order: not about label errors
+    view.review.mode.setCurrentIndex(view.review.mode.findData("issues"))
+    assert label.isVisible()
+    report.class_iou = np.full(len(names), 0.9)  # a model that knows every class: nothing to say
+    view.review.show_report(report)
+    assert not label.isVisible() and label.text() == ""
