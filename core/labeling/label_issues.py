@@ -22,9 +22,8 @@ better with every model tried.
 A wrong label stands out only as far as the model knows its class: on corrupted CamVid val
 (benchmarks/RESULTS.md) erased bicyclists, a class the camvid-fast model knows well, ranked near
 the top, and erased signs and pedestrians and dropped poles, which it does not, near chance. So
-a report also carries the model's IoU against
-the given labels on the scored split per class, and names the classes under WEAK_CLASS_IOU,
-where the model's disagreements with the labels outnumber its agreements.
+a report also carries the model's IoU with the given labels per class on the scored split, and
+names the classes under WEAK_CLASS_IOU, where its misses and false detections outnumber its hits.
 
 Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
 object nobody labelled is a label error too. Where the model gives a void pixel one class with
@@ -270,8 +269,8 @@ class IssueReport:
         if not weak:
             return ""
         listed = ", ".join(f"{n} ({v:.2f})" for n, v in weak)
-        return (f"wrong labels of {listed} will hardly stand out: the model's IoU with the labels "
-                f"of these classes here is under {WEAK_CLASS_IOU:g}, its own mistakes as many as its hits")
+        return (f"wrong labels of {listed} will hardly stand out: the model's IoU with these classes' "
+                f"labels here is under {WEAK_CLASS_IOU:g}, its misses and false detections outnumber its hits")
 
     def ranked(self) -> list[ImageIssues]:
         """Worst first; ties (e.g. no suspect region) by softmin quality, then by name."""

@@ -64,7 +64,8 @@ class IssueReviewPanel(ReviewPanel):
         if self.mode_key == ISSUES and self.report is not None and self._source is not None:
             names = self._source.schema.names
             weak, note = self.report.weak_classes(names), self.report.weak_note(names)
-        self.weak_label.setText("Hard to check (model IoU): " + ", ".join(f"{n} {v:.2f}" for n, v in weak) if weak else "")
+        listed = ", ".join(f"{n} {v:.2f}" for n, v in weak)
+        self.weak_label.setText(f"Hard to check (model IoU): {listed}" if weak else "")
         self.weak_label.setToolTip(note[:1].upper() + note[1:])
         self.weak_label.setVisible(bool(weak))
 
