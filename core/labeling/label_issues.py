@@ -50,6 +50,7 @@ from core.classes import IGNORE_INDEX
 from core.errors import ConfigError, DataError
 from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
 from core.labeling.issue_regions import IssueRegion, find_regions, same_region
+from core.metrics import iou_per_class
 
 HIST_BINS = 256  # self-confidence bins of the pixels the model agrees with (the relative score)
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab's default
@@ -139,16 +140,6 @@ class ClassThresholds:
         with np.errstate(invalid="ignore", divide="ignore"):
             t = self.sums / self.counts
         return np.where(self.counts > 0, t, 1.0)
-
-
-def agreement_iou(pairs: np.ndarray) -> np.ndarray:
-    """Per class, the IoU of the model's classes against the given labels from a (given,
-    predicted) pixel-count matrix over labelled pixels; NaN for a class neither given nor said."""
-    pairs = np.asarray(pairs, np.float64)
-    hits = np.diag(pairs)
-    union = pairs.sum(1) + pairs.sum(0) - hits
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, hits / union, np.nan)
 
 
 def suspect_pixels(sc: np.ndarray, pred: np.ndarray, labels: np.ndarray, *, rule: str = "threshold",
@@ -253,7 +244,7 @@ class IssueReport:
     thresholds: np.ndarray | None
     options: IssueOptions
     cancelled: bool = False
-    class_iou: np.ndarray | None = None  # agreement_iou of the model with the given labels on the split
+    class_iou: np.ndarray | None = None  # the model's IoU with the given labels per class on the split
 
     def weak_classes(self, names: Sequence[str], below: float = WEAK_CLASS_IOU) -> list[tuple[str, float]]:
         """(class, IoU) of the classes the model agrees with the labels on too little for their
@@ -441,7 +432,7 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
     images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
                       camera[p.shape]) for p in pending]
     return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped,
-                       agreement_iou(pairs[:k]))
+                       iou_per_class(pairs[:k]))  # rows: given (void's row left out)
 
 
 # --- which images a checkpoint trained on -----------------------------------------------------
