@@ -25,6 +25,15 @@ def progress_bar(desc: str):
     return update
 
 
+def held_out_names(prefixes: str, shown: int = 3) -> str:
+    """A hold-out's name prefixes for one console line: a k-fold run holds out a whole list of
+    image names, which would otherwise fill the screen."""
+    names = [p for p in prefixes.split(",") if p]
+    if len(names) <= shown + 1:
+        return ",".join(names)
+    return ",".join(names[:shown]) + f",… ({len(names)} names)"
+
+
 class TrainPrinter:
     """Listener printing a bar per epoch and one summary line per epoch. `failures`: also print
     why a run failed (a queue goes on to the next run, so no error reaches the command's end;
@@ -72,7 +81,7 @@ class TrainPrinter:
                 print(f"time: {spent}", file=self.out, flush=True)
             held = s.get("holdout")
             if held and held.get("miou") is not None:
-                print(f"held-out {held['prefixes']} ({held['images']} images, best checkpoint): "
+                print(f"held-out {held_out_names(held['prefixes'])} ({held['images']} images, best checkpoint): "
                       f"mIoU {held['miou']:.4f}", file=self.out, flush=True)
         elif isinstance(ev, RunFailed):
             self._close()

@@ -58,3 +58,16 @@ def test_progress_bar_rate_counts_from_its_first_report(monkeypatch):
     rates = [float(r) for r in re.findall(r"([0-9.]+)img/s", text)]
     assert "1/5" in text and "3/5" in text
     assert rates and max(rates) < 10  # 4 img/s, never one image over microseconds
+
+
+def test_a_long_hold_out_list_is_cut_on_the_end_line():
+    """A k-fold run holds out ~120 image names: the end line shows three and the count."""
+    out = io.StringIO()
+    names = ",".join(f"img_{i:03d}" for i in range(122))
+    held = {"prefixes": names, "images": 122, "miou": 0.4383}
+    TrainPrinter(out)(RunFinished("run", summary(holdout=held), False))
+    assert out.getvalue().splitlines()[1] == (
+        "held-out img_000,img_001,img_002,… (122 names) (122 images, best checkpoint): mIoU 0.4383")
+    out = io.StringIO()  # a sequence or two, as a person types them, stay whole
+    TrainPrinter(out)(RunFinished("run", summary(holdout={"prefixes": "0006R0,0001TP", "images": 225, "miou": 0.5}), False))
+    assert "held-out 0006R0,0001TP (225 images" in out.getvalue()
