@@ -21,7 +21,8 @@ better with every model tried.
 
 A wrong label stands out only as far as the model knows its class: on corrupted CamVid val
 (benchmarks/RESULTS.md) erased bicyclists, a class the camvid-fast model knows well, ranked near
-the top, and erased signs and pedestrians and dropped poles, which it does not, near chance. So
+the top, and erased signs and pedestrians and dropped poles, which it does not, mostly near
+chance. So
 a report also carries the model's IoU with the given labels per class on the scored split, and
 names the classes under WEAK_CLASS_IOU, where its misses and false detections outnumber its hits.
 
@@ -248,7 +249,7 @@ class IssueReport:
 
     def weak_classes(self, names: Sequence[str], below: float = WEAK_CLASS_IOU) -> list[tuple[str, float]]:
         """(class, IoU) of the classes the model agrees with the labels on too little for their
-        wrong labels to stand out, weakest first."""
+        wrong labels to be found reliably, weakest first."""
         if self.class_iou is None:
             return []
         weak = [(n, float(v)) for n, v in zip(names, self.class_iou) if not np.isnan(v) and v < below]
@@ -260,8 +261,8 @@ class IssueReport:
         if not weak:
             return ""
         listed = ", ".join(f"{n} ({v:.2f})" for n, v in weak)
-        return (f"wrong labels of {listed} will hardly stand out: the model's IoU with these classes' "
-                f"labels here is under {WEAK_CLASS_IOU:g}, its misses and false detections outnumber its hits")
+        return (f"wrong labels of {listed} are hard to find: the model's IoU with these classes' labels "
+                f"here is under {WEAK_CLASS_IOU:g}, its misses and false detections outnumber its hits")
 
     def ranked(self) -> list[ImageIssues]:
         """Worst first; ties (e.g. no suspect region) by softmin quality, then by name."""

@@ -51,7 +51,7 @@ class IssueReviewPanel(ReviewPanel):
                                     "label-errors order (e.g. scored with --folds, so every image by a "
                                     "model that never trained on it)")
         self.open_button.clicked.connect(self._choose_report)
-        # under the order, while label errors are shown: classes whose wrong labels hardly stand out
+        # under the order, while label errors are shown: classes whose wrong labels are hard to find
         self.weak_label = QLabel("")
         self.weak_label.setWordWrap(True)
         self.weak_label.setStyleSheet("color: #9a5b00;")

@@ -393,7 +393,7 @@ def test_the_report_carries_the_models_iou_with_the_labels_per_class():
     weak = IssueReport([], None, IssueOptions(), class_iou=np.array([0.43, np.nan, 0.1, 0.9]))
     assert weak.weak_classes(["Ped", "Sky", "Pole", "Road"]) == [("Pole", 0.1), ("Ped", 0.43)]
     assert weak.weak_note(["Ped", "Sky", "Pole", "Road"]).startswith(
-        "wrong labels of Pole (0.10), Ped (0.43) will hardly stand out")
+        "wrong labels of Pole (0.10), Ped (0.43) are hard to find")
     d = weak.to_dict(["Ped", "Sky", "Pole", "Road"])
     assert d["class_iou"] == {"Ped": 0.43, "Sky": None, "Pole": 0.1, "Road": 0.9}
     back = IssueReport.from_dict(d)

@@ -206,7 +206,7 @@ def test_evaluate_button_opens_the_label_tab_in_issue_order(qtbot, tmp_path, dat
                 v.shutdown()
 
 
-def test_the_classes_whose_wrong_labels_hardly_stand_out_show_under_the_order(qtbot, view, dataset):
+def test_the_classes_whose_wrong_labels_are_hard_to_find_show_under_the_order(qtbot, view, dataset):
     sample = dataset.samples("train")[0]
     report, _ = _planted_report(dataset, sample)
     names = list(dataset.schema.names)
