@@ -31,7 +31,7 @@ def held_out_names(prefixes: str, shown: int = 3) -> str:
     names = [p for p in prefixes.split(",") if p]
     if len(names) <= shown + 1:
         return ",".join(names)
-    return ",".join(names[:shown]) + f",… ({len(names)} names)"
+    return ",".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 class TrainPrinter:

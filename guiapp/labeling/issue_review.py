@@ -65,7 +65,7 @@ class IssueReviewPanel(ReviewPanel):
             names = self._source.schema.names
             weak, note = self.report.weak_classes(names), self.report.weak_note(names)
         listed = ", ".join(f"{n} {v:.2f}" for n, v in weak)
-        self.weak_label.setText(f"Hard to check (model IoU): {listed}" if weak else "")
+        self.weak_label.setText(f"Hard to find (model IoU): {listed}" if weak else "")
         self.weak_label.setToolTip(note[:1].upper() + note[1:])
         self.weak_label.setVisible(bool(weak))
 

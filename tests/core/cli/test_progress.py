@@ -67,7 +67,7 @@ def test_a_long_hold_out_list_is_cut_on_the_end_line():
     held = {"prefixes": names, "images": 122, "miou": 0.4383}
     TrainPrinter(out)(RunFinished("run", summary(holdout=held), False))
     assert out.getvalue().splitlines()[1] == (
-        "held-out img_000,img_001,img_002,… (122 names) (122 images, best checkpoint): mIoU 0.4383")
+        "held-out img_000,img_001,img_002 and 119 more (122 images, best checkpoint): mIoU 0.4383")
     out = io.StringIO()  # a sequence or two, as a person types them, stay whole
     TrainPrinter(out)(RunFinished("run", summary(holdout={"prefixes": "0006R0,0001TP", "images": 225, "miou": 0.5}), False))
     assert "held-out 0006R0,0001TP (225 images" in out.getvalue()

@@ -216,7 +216,7 @@ def test_the_classes_whose_wrong_labels_are_hard_to_find_show_under_the_order(qt
     assert weak and weak[0] == (names[0], pytest.approx(0.05))
     label = view.review.weak_label
     assert label.isVisible()  # the view is shown by the fixture
-    assert label.text() == "Hard to check (model IoU): " + ", ".join(f"{n} {v:.2f}" for n, v in weak)
+    assert label.text() == "Hard to find (model IoU): " + ", ".join(f"{n} {v:.2f}" for n, v in weak)
     assert report.weak_note(names)[1:] in label.toolTip()
     view.review.mode.setCurrentIndex(view.review.mode.findData("file"))
     assert not label.isVisible()  # another order: not about label errors
