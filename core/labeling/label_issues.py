@@ -22,9 +22,9 @@ better with every model tried.
 A wrong label stands out only as far as the model knows its class: on corrupted CamVid val
 (benchmarks/RESULTS.md) erased bicyclists, a class the camvid-fast model knows well, ranked near
 the top, and erased signs and pedestrians and dropped poles, which it does not, mostly near
-chance. So
-a report also carries the model's IoU with the given labels per class on the scored split, and
-names the classes under WEAK_CLASS_IOU, where its misses and false detections outnumber its hits.
+chance. So a report also carries the model's IoU with the given labels per class on the scored
+split, and names the classes under WEAK_CLASS_IOU, where its misses and false detections
+outnumber its hits.
 
 Void (unlabelled) pixels carry no label to doubt, which is why cleanlab leaves them out; but an
 object nobody labelled is a label error too. Where the model gives a void pixel one class with
@@ -276,14 +276,13 @@ class IssueReport:
         return {it.name: it for it in self.images}
 
     def to_dict(self, names: Sequence[str] | None = None, with_pixels: bool = False) -> dict:
-        thr = None
-        if self.thresholds is not None:
-            keys = names if names is not None else [str(i) for i in range(len(self.thresholds))]
-            thr = {k: float(v) for k, v in zip(keys, self.thresholds)}
-        iou = None
-        if self.class_iou is not None:
-            keys = names if names is not None else [str(i) for i in range(len(self.class_iou))]
-            iou = {k: None if np.isnan(v) else float(v) for k, v in zip(keys, self.class_iou)}
+        def per_class(values):  # {class name: value}, None for a class without one (NaN)
+            if values is None:
+                return None
+            keys = names if names is not None else [str(i) for i in range(len(values))]
+            return {k: None if np.isnan(v) else float(v) for k, v in zip(keys, values)}
+
+        thr, iou = per_class(self.thresholds), per_class(self.class_iou)
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
                 "void_confidence": self.options.void_confidence, "skip_edges": self.options.skip_edges,
