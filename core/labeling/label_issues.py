@@ -51,6 +51,7 @@ from core.classes import IGNORE_INDEX
 from core.errors import ConfigError, DataError
 from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
 from core.labeling.issue_regions import IssueRegion, find_regions, same_region
+from core.labeling.pending_store import IN_MEMORY, PendingStore
 from core.metrics import iou_per_class
 
 HIST_BINS = 256  # self-confidence bins of the pixels the model agrees with (the relative score)
@@ -376,18 +377,20 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
                        model_name: Callable[[object], str] | None = None,
                        reviewed: Callable[[str], list[IssueRegion]] | None = None,
                        progress: Callable[[int, int], None] | None = None,
-                       cancelled: Callable[[], bool] | None = None) -> IssueReport:
+                       cancelled: Callable[[], bool] | None = None,
+                       in_memory: int = IN_MEMORY) -> IssueReport:
     """Score every sample. `probs_for(sample)` -> CxHxW softmax probabilities at the mask's size
     from a model that (ideally) never trained on it; `read_mask(sample)` -> the current labels;
     `reviewed(name)` -> regions a person already dismissed (they are dropped, see same_region).
-    The thresholds are the split's, so images are finished after the last one is predicted."""
+    The thresholds are the split's, so images are finished after the last one is predicted; what
+    waits for them beyond `in_memory` bytes waits on disk (core.labeling.pending_store)."""
     opts = options or IssueOptions()
     samples = list(samples)
     acc = ClassThresholds(num_classes)
     k = num_classes
     pairs = np.zeros((k + 1) * k, np.float64)  # (given, predicted) pixel counts; given k: void
     void_seen: dict[tuple[int, int], np.ndarray] = {}  # mask size -> per-pixel count of void
-    pending: list[_Pending] = []
+    pending = PendingStore(in_memory)  # beyond `in_memory` bytes on disk: bounded for any split
     stopped = False
     for i, sample in enumerate(samples):
         if cancelled is not None and cancelled():
@@ -426,11 +429,14 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
     pairs = pairs.reshape(k + 1, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         pair_rate = np.nan_to_num(pairs / pairs.sum(1, keepdims=True))  # P(predicted | given)
-    sizes = Counter(p.shape for p in pending)
+    sizes = Counter(pending.shapes)
     camera = {shape: seen * 2 > sizes[shape] if sizes[shape] >= CAMERA_VOID_IMAGES else None
               for shape, seen in void_seen.items()}
-    images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
-                      camera[p.shape]) for p in pending]
+    try:
+        images = [_finish(p, opts, thresholds, reviewed(p.name) if reviewed else None, pair_rate,
+                          camera[p.shape]) for p in pending]
+    finally:
+        pending.close()
     return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped,
                        iou_per_class(pairs[:k]))  # rows: given (void's row left out)
 
