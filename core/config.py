@@ -33,6 +33,9 @@ def parse_size(text: str | tuple | list) -> tuple[int, int]:
     return h, w
 
 
+DATA_PATHS = ("auto", "memory", "stream")  # where training data lives (core.data.memory_plan)
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides a training run. Defaults train a sensible model on CamVid."""
@@ -49,6 +52,7 @@ class TrainConfig:
     holdout: str = ""  # file-name prefixes (e.g. "0006R0") moved from train into a "holdout" split
     augment: str = "light"
     class_weights: str = "none"
+    data_path: str = "auto"  # auto | memory | stream: where the training data lives (core.data.memory_plan)
     # model
     arch: str = "unet"
     encoder: str | None = None
@@ -101,6 +105,8 @@ class TrainConfig:
             raise ConfigError(f"time_budget is minutes >= 0 (0: off), got {self.time_budget}")
         if float(self.lr) <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.data_path not in DATA_PATHS:
+            raise ConfigError(f"data_path must be one of {', '.join(DATA_PATHS)}, got {self.data_path!r}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         self.class_weights = implied_class_weights(self.loss, self.class_weights)

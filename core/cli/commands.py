@@ -17,7 +17,7 @@ from core.presets import PRESETS_DIR, expand_runs, load_preset
 # argparse dest -> TrainConfig field, for flags whose names differ only by dashes
 _OVERRIDES = ("data", "format", "arch", "encoder", "loss", "optimizer", "schedule", "lr", "weight_decay",
               "warmup_epochs", "batch_size", "epochs", "time_budget", "ema", "image_size", "crop_size", "rare_crop", "copy_paste", "holdout", "augment",
-              "class_weights", "pretrained", "weights_path",
+              "class_weights", "pretrained", "weights_path", "data_path",
               "device", "precision", "workers", "seed", "out")
 
 

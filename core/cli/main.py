@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from core.cli.option_flags import add_model_option_flags, registry_choices, registry_help
+from core.config import DATA_PATHS
 from core.errors import RoadsegError
 
 
@@ -50,6 +51,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                         "cache, downloaded once when online; --weights-path wins)")
     p.add_argument("--weights-path", help="local encoder weights file (.pth / .safetensors)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps")
+    p.add_argument("--data-path", type=str.lower, choices=DATA_PATHS,
+                   help="where the training data lives: decoded in memory, or streamed from the files "
+                        "(auto: memory when it fits in half the available RAM)")
     p.add_argument("--precision", help="auto, fp32, bf16, fp16")
     p.add_argument("--workers", type=int, help="data loader worker processes")
     p.add_argument("--seed", type=int)

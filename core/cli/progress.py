@@ -52,6 +52,8 @@ class TrainPrinter:
                   f"{'/' + ev.config['encoder'] if ev.config.get('encoder') else ''}, {ev.gflops:.2f} GFLOPs, "
                   f"{ev.params / 1e6:.2f} M params, device {ev.device} ({ev.precision}), "
                   f"{ev.total_epochs} epochs x {ev.steps_per_epoch} steps", file=self.out, flush=True)
+            if ev.data_plan:
+                print(ev.data_plan, file=self.out, flush=True)
         elif isinstance(ev, StepDone):
             if self.bar is None:
                 self.bar = tqdm(total=ev.steps_per_epoch, desc=f"epoch {ev.epoch}", unit="step",

@@ -1,8 +1,10 @@
-"""Augmented training batches straight from a DecodedSplit: no DataLoader, no worker processes.
+"""Augmented training batches from a split in memory or streamed: no DataLoader, no worker processes.
 
 Why: with the split decoded into tensors (core.data.decoded) and the augmentation batched
 (core.data.batch_augment), a batch is an index_select plus a few kernels on the training
-device, so the GPU never waits on Python workers and a 2-core CPU loses no core to them.
+device, so the GPU never waits on Python workers and a 2-core CPU loses no core to them. A
+split too large for memory (core.data.streamed) gives the same batches, decoded by a thread
+pool a few batches ahead: the loader only asks either for index lists (`split.batches`).
 
 Order: each epoch's permutation comes from a CPU torch.Generator seeded `seed * 100_003 + epoch`
 (the Trainer's per-epoch seed), drawn exactly as a DataLoader with that generator draws it (one
@@ -10,8 +12,8 @@ int64 for its base seed, then randperm), so a run visits the images in the same 
 DataLoader path. drop_last. With `world_size` > 1 this rank yields its share of every global
 batch of `batch_size`, in the single-process order: rank r takes every world_size-th image of
 the epoch order from position r (core.engine.distributed.ShardSampler). Augmentation draws come
-from a generator on the augmenting device seeded by (seed, epoch, rank): repeatable, and
-distinct per rank.
+from a generator on the augmenting device seeded by (seed, epoch, rank, batch): repeatable,
+distinct per rank, and independent of the batches before, so a resume skips them unread.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import torch
 
 from core.data.batch_augment import BatchAugment
 from core.data.decoded import DecodedSplit
+from core.data.streamed import StreamedSplit
 from core.errors import ConfigError
 
 
 class BatchLoader:
-    def __init__(self, split: DecodedSplit, batch_size: int, augment: BatchAugment, *, seed: int = 0,
+    def __init__(self, split: DecodedSplit | StreamedSplit, batch_size: int, augment: BatchAugment, *, seed: int = 0,
                  rank: int = 0, world_size: int = 1, device: torch.device | str | None = None,
                  donors_from_split: bool = True):
         """`batch_size` is the global batch (as in TrainConfig); `device` is where batches are
@@ -68,31 +71,39 @@ class BatchLoader:
         b = self.local_batch
         return [mine[i:i + b] for i in range(0, len(mine), b)]
 
-    def _generators(self) -> tuple[torch.Generator, torch.Generator]:
-        state = np.random.SeedSequence([self.seed % 2**63, self.epoch, self.rank]).generate_state(2, np.uint64)
+    def _generators(self, k: int) -> tuple[torch.Generator, torch.Generator]:
+        """Batch `k`'s own generators (augmentation, donor draw), seeded by (seed, epoch, rank,
+        k): a batch's draws do not depend on the batches before it, so a resume skips the
+        finished batches of an epoch without reading or augmenting them."""
+        state = np.random.SeedSequence([self.seed % 2**63, self.epoch, self.rank, k]).generate_state(2, np.uint64)
         aug = torch.Generator(device=self.device).manual_seed(int(state[0]) % 2**63)
         host = torch.Generator().manual_seed(int(state[1]) % 2**63)
         return aug, host
 
-    def _take(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        src = self.split
-        index = torch.tensor(idx, dtype=torch.long).to(src.device, non_blocking=True)
-        if src.device == self.device:
-            return src.images.index_select(0, index), src.masks.index_select(0, index)
-        pinned = self.device.type == "cuda" and src.images.is_pinned()
-        images = torch.empty((len(idx), *src.images.shape[1:]), dtype=torch.uint8, pin_memory=pinned)
-        masks = torch.empty((len(idx), *src.masks.shape[1:]), dtype=torch.uint8, pin_memory=pinned)
-        torch.index_select(src.images, 0, index, out=images)
-        torch.index_select(src.masks, 0, index, out=masks)
-        return images.to(self.device, non_blocking=pinned), masks.to(self.device, non_blocking=pinned)
-
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        aug, host = self._generators()
+        return self.iter_from(0)
+
+    def iter_from(self, start: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """This epoch's augmented batches from batch `start` on; the batches before it are
+        neither read nor augmented, and the ones yielded are those a full pass yields."""
+        batches = self.batch_indices()[start:]
         n = len(self.split)
-        for idx in self.batch_indices():
-            images, masks = self._take(idx)
-            donors = None
-            if self.augment.paste is not None and self.donors_from_split and n > 1:
+        paste = self.augment.paste is not None and self.donors_from_split and n > 1
+        gens, requests = [], []
+        for k, idx in enumerate(batches, start):
+            aug, host = self._generators(k)
+            gens.append(aug)
+            requests.append(idx)
+            if paste:
                 shift = torch.randint(1, n, (len(idx),), generator=host)  # any other image
-                donors = self._take(((torch.tensor(idx) + shift) % n).tolist())
-            yield self.augment(images, masks, aug, donors=donors)
+                requests.append(((torch.tensor(idx) + shift) % n).tolist())
+        pairs = self.split.batches(requests, self.device)  # reads ahead where the split streams
+        try:
+            for aug in gens:
+                images, masks = next(pairs)
+                donors = next(pairs) if paste else None
+                yield self.augment(images, masks, aug, donors=donors)
+        finally:
+            close = getattr(pairs, "close", None)
+            if close is not None:
+                close()

@@ -15,7 +15,7 @@ batches copy to the GPU asynchronously.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -56,6 +56,23 @@ class DecodedSplit:
     def nbytes(self) -> int:
         return split_bytes(len(self), self.image_size)
 
+    def take(self, idx: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pairs `idx` as one batch on `device`: an index_select where the split lives
+        there, else gathered into (pinned, for CUDA) host memory and copied asynchronously."""
+        index = torch.tensor(idx, dtype=torch.long).to(self.device, non_blocking=True)
+        if self.device == device:
+            return self.images.index_select(0, index), self.masks.index_select(0, index)
+        pinned = device.type == "cuda" and self.images.is_pinned()
+        images = torch.empty((len(idx), *self.images.shape[1:]), dtype=torch.uint8, pin_memory=pinned)
+        masks = torch.empty((len(idx), *self.masks.shape[1:]), dtype=torch.uint8, pin_memory=pinned)
+        torch.index_select(self.images, 0, index, out=images)
+        torch.index_select(self.masks, 0, index, out=masks)
+        return images.to(device, non_blocking=pinned), masks.to(device, non_blocking=pinned)
+
+    def batches(self, requests: list[list[int]], device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """`take` for each index list in turn (the interface core.data.streamed shares)."""
+        return (self.take(idx, device) for idx in requests)
+
 
 def split_bytes(count: int, image_size: tuple[int, int]) -> int:
     """Bytes of `count` decoded pairs: 3 image channels + 1 mask channel, one byte each."""
@@ -89,13 +106,30 @@ def decode_threads() -> int:
     return max(1, min(8, 2 * cores))
 
 
-def _empty(shape: tuple[int, ...], pinned: bool) -> torch.Tensor:
+def empty_uint8(shape: tuple[int, ...], pinned: bool) -> torch.Tensor:
     if pinned:
         try:
             return torch.empty(shape, dtype=torch.uint8, pin_memory=True)
         except RuntimeError:  # pinning can fail (locked-memory limit): pageable memory still works
             pass
     return torch.empty(shape, dtype=torch.uint8)
+
+
+def decode_into(source: DataSource, sample, image_out: torch.Tensor, mask_out: torch.Tensor) -> np.ndarray:
+    """Read one pair, resize it to `image_out`'s size (linear for the image, nearest for the mask,
+    as SegmentationDataset does) and write it into `image_out` [3,H,W] and `mask_out` [H,W];
+    returns the mask's pixel count per id at its full resolution. The one decode both data
+    paths share (in memory: core.data.decoded; streamed: core.data.streamed), so both see the
+    same pixels."""
+    h, w = int(mask_out.shape[0]), int(mask_out.shape[1])
+    image, mask = source.read_pair(sample)
+    counts = np.bincount(mask.ravel(), minlength=256)
+    if image.shape[:2] != (h, w):
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+        mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    image_out.copy_(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
+    mask_out.copy_(torch.from_numpy(mask))
+    return counts
 
 
 def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
@@ -113,18 +147,12 @@ def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
     h, w = int(image_size[0]), int(image_size[1])
     n = len(samples)
     where = storage_for(device, split_bytes(n, (h, w)))
-    images = _empty((n, 3, h, w), pinned=where == "pinned")
-    masks = _empty((n, h, w), pinned=where == "pinned")
+    images = empty_uint8((n, 3, h, w), pinned=where == "pinned")
+    masks = empty_uint8((n, h, w), pinned=where == "pinned")
     counts = np.zeros((n, 256), np.int64)
 
     def one(i: int) -> None:
-        image, mask = source.read_pair(samples[i])
-        counts[i] = np.bincount(mask.ravel(), minlength=256)
-        if image.shape[:2] != (h, w):
-            image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
-            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
-        images[i].copy_(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
-        masks[i].copy_(torch.from_numpy(mask))
+        counts[i] = decode_into(source, samples[i], images[i], masks[i])
 
     errors: dict[int, DataError] = {}
     threads = decode_threads() if threads is None else max(1, int(threads))

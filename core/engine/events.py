@@ -18,6 +18,7 @@ class RunStarted:
     gflops: float
     params: int
     class_names: list[str] = field(default_factory=list)
+    data_plan: str = ""  # where the data lives and why (core.data.memory_plan.MemoryPlan.describe)
 
 
 @dataclass

@@ -43,6 +43,7 @@ class RunParts:
     params: int
     steps_per_epoch: int
     warmup_steps: int
+    plan: object = None  # core.data.memory_plan.MemoryPlan: where the data lives
 
     def new_scheduler(self, cfg: TrainConfig, epochs: int) -> None:
         """A schedule over `epochs` epochs (a time budget's plan read back on resume)."""
@@ -62,6 +63,7 @@ def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -
 
     with phases("data"):
         source = setup.open_source(cfg)
+        plan = setup.data_plan(cfg, source, device)  # before anything is decoded
     with phases("model"):
         model = setup.build_model(cfg, source.schema.num_classes, load_pretrained=not resuming)
     # FLOPs are counted on a meta copy in a thread while the data is read (the first count in a
@@ -69,7 +71,7 @@ def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -
     with ThreadPoolExecutor(max_workers=1) as pool:
         cost = pool.submit(lambda: (count_gflops(model, cfg.image_size), count_params(model)))
         with phases("decode"):
-            split = setup.decode_train_split(cfg, source, device)
+            split = setup.decode_train_split(cfg, source, device, plan, shared=ddp.enabled and plan.processes > 1)
         with phases("statistics"):  # from the decode pass's counts: no second read of the masks
             stats = setup.train_stats(cfg, source, split)
             weights = setup.class_weight_tensor(cfg, source, stats)
@@ -96,4 +98,4 @@ def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -
     predictor = Predictor(scored, source.schema, cfg.image_size, device, precision, cfg, channels_last)
     return RunParts(source, source.schema, loader, generator, model, net, ema, scored, loss_fn, optimizer,
                     scheduler, scaler, predictor, device, precision, amp_dtype, channels_last, gflops,
-                    params, steps_per_epoch, warmup_steps)
+                    params, steps_per_epoch, warmup_steps, plan)

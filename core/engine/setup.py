@@ -17,6 +17,8 @@ from core.data.source import DataSource, open_dataset
 from core.data.batch_augment import BatchAugment
 from core.data.batch_loader import BatchLoader
 from core.data.decoded import DecodedSplit, decode_split
+from core.data.memory_plan import MemoryPlan, plan_data
+from core.data.streamed import StreamedSplit, check_headers
 from core.data.stats import ClassStats, compute_stats, stats_from_counts
 from core.errors import ConfigError
 from core.losses import create_loss
@@ -75,14 +77,33 @@ def batched_on(device: torch.device | str | None) -> bool:
     return device is not None and torch.device(device).type in BATCHED_DEVICES
 
 
-def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.device | str | None = None) -> DecodedSplit:
-    """The training split decoded once at the run's image size: on `device` where batches are
-    augmented there, else in host memory. Every bad file is named before the first step."""
+def data_plan(cfg: TrainConfig, source: DataSource, device: torch.device | str | None = None) -> MemoryPlan:
+    """Where this run's data lives (core.data.memory_plan), before anything is decoded; a
+    forced in-memory run that cannot fit raises its one-line ConfigError here."""
     count = len(source.samples(cfg.train_split))
     if count < cfg.batch_size:
         raise ConfigError(
             f"the '{cfg.train_split}' split has {count} images, fewer than the batch size {cfg.batch_size}"
         )
+    return plan_data(cfg.data_path, source, cfg.train_split, cfg.val_split, cfg.image_size, device,
+                     host_copies=1 if batched_on(device) else 2)
+
+
+def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.device | str | None = None,
+                       plan: MemoryPlan | None = None, shared: bool = False) -> DecodedSplit | StreamedSplit:
+    """The training split at the run's image size, as `plan` says: decoded once (on `device`
+    where batches are augmented there, else in host memory; every bad file named before the
+    first step), or streamed from the files after a header pass over all of them. `shared`
+    (torchrun with several processes on a machine): one copy per machine, each process
+    decoding its share (core.data.shared_split)."""
+    plan = plan if plan is not None else data_plan(cfg, source, device)
+    if plan.path == "stream":
+        check_headers(source, cfg.train_split)
+        return StreamedSplit(source, cfg.train_split, cfg.image_size)
+    if shared and batched_on(device):
+        from core.data.shared_split import decode_split_shared
+
+        return decode_split_shared(source, cfg.train_split, cfg.image_size, torch.device(device))
     return decode_split(source, cfg.train_split, cfg.image_size, device=device if batched_on(device) else None)
 
 
@@ -122,7 +143,8 @@ BATCHED_DEVICES = ("cuda", "cpu")
 def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Generator,
                        rank: int = 0, world_size: int = 1, stats: ClassStats | None = None,
                        device: torch.device | None = None, split: DecodedSplit | None = None):
-    """Shuffled, augmented batches of the training split, decoded once up front.
+    """Shuffled, augmented batches of the training split, decoded once up front (or streamed
+    from its files when the memory plan says so: core.data.streamed).
 
     The decode pass reads every file before the first step, so a corrupt or mismatched file is
     named at the start (all of them, core.data.decoded) instead of when first drawn. On a
@@ -149,10 +171,12 @@ def build_train_loader(cfg: TrainConfig, source: DataSource, generator: torch.Ge
                            device=device)
     from core.data.torch_dataset import SegmentationDataset  # albumentations: imported only on this path
 
+    streamed = isinstance(split, StreamedSplit)
     ds = SegmentationDataset(source, cfg.train_split, image_size=cfg.image_size, augment=cfg.augment,
-                             train=True, cache=True, crop_size=cfg.crop_size, rare_crop=rare_crop,
+                             train=True, cache=not streamed, crop_size=cfg.crop_size, rare_crop=rare_crop,
                              copy_paste=copy_paste)
-    ds.fill_cache(split)
+    if not streamed:
+        ds.fill_cache(split)
     kwargs = {}
     if cfg.workers > 0:
         kwargs = dict(num_workers=cfg.workers, multiprocessing_context="spawn",

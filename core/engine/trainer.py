@@ -33,7 +33,7 @@ from core.engine.run_parts import RunParts, build_parts
 from core.engine.run_state import RunState
 from core.engine.step import LossReader, StopMode, TrainStep
 from core.engine.tensorboard_log import TensorBoardLogger
-from core.errors import ConfigError, RoadsegError
+from core.errors import ConfigError, DataError, RoadsegError
 from core.evaluate import evaluate_model
 from core.flops import efficiency
 from core.optim import rebuild_scheduler
@@ -111,8 +111,10 @@ class Trainer:
         device_label = f"{parts.device} x{ddp.world_size}" if ddp.enabled else str(parts.device)
         self._emit(RunStarted(str(self.run_dir), cfg.to_dict(), state.epoch, state.epochs, parts.steps_per_epoch,
                               parts.steps_per_epoch * state.epochs, device_label, parts.precision,
-                              parts.gflops, parts.params, list(parts.schema.names)))
-        self._val_cache: dict = {}
+                              parts.gflops, parts.params, list(parts.schema.names),
+                              parts.plan.describe() if parts.plan is not None else ""))
+        # decoded validation pairs kept between epochs only where the memory plan has room
+        self._val_cache: dict | None = {} if parts.plan is None or parts.plan.val_cache else None
         self._pace = Pace()
         self._last_iou: dict = {}
         # one process only: a rank leaving a step early would hang the others' all-reduce
@@ -128,16 +130,26 @@ class Trainer:
                 self._end_epoch(parts, state, train_loss, ddp)
         except _Stopped:
             cancelled = True
-            with self.phases("checkpoints"):
-                if ddp.is_main:
-                    self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, cfg))
-                self._writer.wait()
-            self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
+            self._save_last(parts, state, ddp)
+        except DataError:  # a streamed file failed to decode: keep the steps done, then report it
+            self._save_last(parts, state, ddp)
+            raise
         finally:
             stop.close()
+            close_data = getattr(getattr(parts.loader, "split", None), "close", None)
+            if close_data is not None:  # a streamed split's decode threads
+                close_data()
             with self.phases("checkpoints"):
                 self._writer.close()  # every file on disk before the run ends, whatever ended it
         return self._finish(parts, state, cancelled, device_label, ddp)
+
+    def _save_last(self, parts: RunParts, state: RunState, ddp) -> None:
+        """last.pt at the current step, written before the run unwinds (--resume continues it)."""
+        with self.phases("checkpoints"):
+            if ddp.is_main:
+                self._writer.save(self.run_dir / "last.pt", state.checkpoint(parts, self.config))
+            self._writer.wait()
+        self._emit(CheckpointSaved(str(self.run_dir / "last.pt"), state.epoch, False))
 
     def _start_state(self, parts: RunParts, ddp) -> RunState:
         """A fresh run's state, or the saved one on --resume (the run folder prepared either way)."""
@@ -180,29 +192,29 @@ class Trainer:
         self._epoch_t0 = time.perf_counter()
         self._pace.start()
         reader, losses = LossReader(), []
-        replay = state.epoch_step  # batches done before a resume: drawn again, not trained on
-        for i, (x, y) in enumerate(parts.loader):
-            if i < replay:
-                self._pace.start()  # batches replayed on resume are not a step's wait
-                continue
-            if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
-                self._report_steps(parts, state, reader, losses)
-                raise _Stopped
-            t0 = time.perf_counter()
-            x, y = _to_device(x, y, parts)
-            global_step = state.epoch * parts.steps_per_epoch + i + 1
-            try:
-                loss = step(x, y, global_step)
-            except StepInterrupted:  # Stop mid-step: the step is forgotten, saved as if before it
-                self._report_steps(parts, state, reader, losses)
-                raise _Stopped from None
-            reader.add(loss, (i, global_step, parts.optimizer.param_groups[0]["lr"], x.shape[0] * ddp.world_size))
-            if len(reader) >= stop.read_every:
-                self._report_steps(parts, state, reader, losses)
-            dt = time.perf_counter() - t0
-            stop.observe(dt)
-            self.phases.add("first step" if "first step" not in self.phases.seconds else "steps", dt)
-            state.train_seconds += dt
+        try:  # resume: from where it stopped
+            for i, (x, y) in _batches_from(parts.loader, state.epoch_step):
+                if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
+                    self._report_steps(parts, state, reader, losses)
+                    raise _Stopped
+                t0 = time.perf_counter()
+                x, y = _to_device(x, y, parts)
+                global_step = state.epoch * parts.steps_per_epoch + i + 1
+                try:
+                    loss = step(x, y, global_step)
+                except StepInterrupted:  # Stop mid-step: the step is forgotten, saved as if before it
+                    self._report_steps(parts, state, reader, losses)
+                    raise _Stopped from None
+                reader.add(loss, (i, global_step, parts.optimizer.param_groups[0]["lr"], x.shape[0] * ddp.world_size))
+                if len(reader) >= stop.read_every:
+                    self._report_steps(parts, state, reader, losses)
+                dt = time.perf_counter() - t0
+                stop.observe(dt)
+                self.phases.add("first step" if "first step" not in self.phases.seconds else "steps", dt)
+                state.train_seconds += dt
+        except DataError:  # a file of a streamed split failed: the steps before it count
+            self._report_steps(parts, state, reader, losses)
+            raise
         self._report_steps(parts, state, reader, losses)
         return sum(losses) / max(len(losses), 1)
 
@@ -299,7 +311,7 @@ class Trainer:
                 train_seconds=state.train_seconds,
                 images_per_s=state.images_seen / state.train_seconds if state.train_seconds else 0.0,
                 device=device_label, precision=parts.precision, cancelled=cancelled, holdout=holdout,
-                phases=self.phases.rounded(),
+                phases=self.phases.rounded(), data=parts.plan.to_dict() if parts.plan is not None else None,
             )
         ddp.barrier()  # no rank leaves before rank 0's files are complete
         self._emit(RunFinished(str(self.run_dir), summary, cancelled))
@@ -314,6 +326,14 @@ class Trainer:
         res = ddp.reduce_eval(res)
         return {"prefixes": self.config.holdout, "images": len(parts.source.samples("holdout")),
                 **res.scores.to_dict(list(parts.schema.names))}
+
+
+def _batches_from(loader, start: int):
+    """(index, batch) of the epoch's batches from `start` on. The batched loaders skip the
+    batches before it unread (core.data.batch_loader.iter_from); a DataLoader draws them again."""
+    if start and hasattr(loader, "iter_from"):
+        return enumerate(loader.iter_from(start), start)
+    return ((i, b) for i, b in enumerate(loader) if i >= start)
 
 
 def _to_device(x: torch.Tensor, y: torch.Tensor, parts: RunParts) -> tuple[torch.Tensor, torch.Tensor]:

@@ -313,8 +313,10 @@ class TrainView(QWidget):
         name = Path(ev.run_dir).name
         self.header.setText(f"{name}  <span style='color:#5b6670; font-weight:400'>"
                             f"{ev.device} · {ev.precision} · {ev.gflops:.2f} GFLOPs · "
-                            f"{ev.params / 1e6:.2f} M params</span>")
+                            f"{ev.params / 1e6:.2f} M params"
+                            f"{' · ' + ev.data_plan.split(' (')[0] if ev.data_plan else ''}</span>")
         self.status.setText(f"Epoch {ev.start_epoch + 1}/{ev.total_epochs} · starting…")
+        self.header.setToolTip(ev.data_plan)  # where the data lives and why (the memory plan)
 
     def _ev_StepDone(self, ev) -> None:
         self.curves.add_step(ev.step, ev.loss, ev.lr)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
-from core.config import TrainConfig, can_aim_crops, implied_class_weights, option_problems
+from core.config import DATA_PATHS, TrainConfig, can_aim_crops, implied_class_weights, option_problems
 from guiapp.widgets.model_option_widgets import (changed_signal, make_option_widget,
                                                  option_value, set_choices, show_value)
 
@@ -105,6 +105,9 @@ class TrainForm(QWidget):
         self.schedule = _registry_combo(schedule_specs(), "Learning-rate schedule, stepped every batch")
         self.augment = _combo(AUGMENT_PRESETS, "Augmentation preset (preview it in the Dataset tab)")
         self.device = _combo(available_devices(), "auto = CUDA, then MPS, then CPU")
+        self.data_path = _combo(DATA_PATHS, "Where the training data lives: auto keeps it decoded in memory "
+                                            "when it fits in half the free RAM, else streams it from the "
+                                            "files; memory refuses to start when it cannot fit")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
@@ -210,6 +213,7 @@ class TrainForm(QWidget):
         df.addRow("Hold out", self.holdout)
         df.addRow("Augmentation", self.augment)
         df.addRow("Class weighting", self.class_weights)
+        df.addRow("Data in", self.data_path)
 
         opt_box = QGroupBox("Optimisation")
         of = QFormLayout(opt_box)
@@ -240,7 +244,7 @@ class TrainForm(QWidget):
             changed_signal(w).connect(self._emit_model)
         self.encoder.currentTextChanged.connect(self._update_pretrained)
         self.pretrained.toggled.connect(self.changed)
-        for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device):
+        for w in (self.class_weights, self.optimizer, self.schedule, self.augment, self.device, self.data_path):
             w.currentTextChanged.connect(self.changed)
         for w in (self.lr, self.batch_size, self.epochs, self.time_budget, self.ema, self.crop_h,
                   self.crop_w, self.rare_crop, self.copy_paste):
@@ -266,7 +270,8 @@ class TrainForm(QWidget):
         self.pretrained.setChecked(cfg.pretrained and self.pretrained.isEnabled())
         for box, value in ((self.loss, cfg.loss), (self.optimizer, cfg.optimizer),
                            (self.schedule, cfg.schedule), (self.augment, cfg.augment),
-                           (self.class_weights, cfg.class_weights), (self.device, cfg.device)):
+                           (self.class_weights, cfg.class_weights), (self.device, cfg.device),
+                           (self.data_path, cfg.data_path)):
             if box.findText(value) >= 0:
                 box.setCurrentText(value)
         self.lr.setValue(cfg.lr)
@@ -311,6 +316,7 @@ class TrainForm(QWidget):
             holdout=holdout,
             pretrained=self.pretrained.isEnabled() and self.pretrained.isChecked(),
             augment=self.augment.currentText(), device=self.device.currentText(),
+            data_path=self.data_path.currentText(),
             workers=0,  # DataLoader workers from a Qt process would need spawn; 0 is safest
         )
         if cfg.name and self._shown is not None and cfg != self._shown:

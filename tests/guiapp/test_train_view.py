@@ -376,3 +376,21 @@ def test_tiny_torchrun_training_through_the_view(qtbot, view, errors):
     assert view.curves.point_counts()["epochs"] == 1
     assert (Path(finished[0]) / "summary.json").is_file()
     assert view.queue.entries[0][1] == "done"
+
+
+def test_data_path_box_sets_the_config_and_a_streamed_run_says_so(qtbot, view, errors):
+    f = view.form
+    assert view.build_config().data_path == "auto" and f.data_path.currentText() == "auto"
+    f.set_config(view.build_config().replace(data_path="memory"))
+    assert f.data_path.currentText() == "memory"
+    tiny(view)
+    f.data_path.setCurrentText("stream")
+    assert view.build_config().data_path == "stream"
+    finished: list[str] = []
+    view.state.run_finished.connect(finished.append)
+    view.start_btn.click()
+    qtbot.waitUntil(lambda: bool(finished), timeout=120000)
+    qtbot.waitUntil(lambda: not view.is_running(), timeout=10000)
+    assert not errors
+    assert "data: streamed from the files" in view.header.text()
+    assert view.header.toolTip().startswith("data: streamed from the files, validation cached (asked for;")

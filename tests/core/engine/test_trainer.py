@@ -178,9 +178,9 @@ def test_step_rate_counts_data_loading_and_eta_counts_validation(synth_data, tmp
     assert 0 < steps[-1].eta_s < epochs[0].seconds
 
 
-def test_resumed_step_rate_leaves_out_the_replayed_batches(synth_data, tmp_path, monkeypatch):
-    """Resuming mid-epoch replays the epoch's first batches: the step clock restarts after each,
-    so the first resumed step is timed from its own batch on."""
+def test_resumed_epoch_skips_the_finished_batches_unread(synth_data, tmp_path, monkeypatch):
+    """Resuming mid-epoch starts at the first unfinished batch (core.data.batch_loader.iter_from):
+    the finished ones are neither read nor augmented, so the step clock starts once."""
     from core.engine import trainer as trainer_module
     from core.engine.pace import Pace
 
@@ -204,8 +204,7 @@ def test_resumed_step_rate_leaves_out_the_replayed_batches(synth_data, tmp_path,
     resumed = []
     Trainer(cfg, [lambda e: isinstance(e, StepDone) and resumed.append(e)], resume=True).run()
     assert [e.epoch_step for e in resumed] == [3]
-    # epoch start, then once after each of the two replayed batches, then the one real step
-    assert calls == ["start", "start", "start", "step"]
+    assert calls == ["start", "step"]  # epoch start, then the one real step
 
 
 def test_time_budget_stops_after_the_epochs_that_fit(synth_data, tmp_path):

@@ -1,0 +1,142 @@
+"""A split read from its files batch by batch, for data larger than memory.
+
+Why: Cityscapes at full resolution, BDD100K, Mapillary or a fleet's frames do not fit in RAM
+once decoded (a 1024x2048 pair is 8 MB), so the in-memory path (core.data.decoded) would be
+killed by the kernel's OOM killer. This reads each batch's pairs when the loader asks for it:
+a thread pool (OpenCV and libpng release the GIL) decodes and resizes the next few batches
+into uint8 tensors (pinned when they go to a GPU) while the current one trains, then the same
+BatchAugment runs on the device. Memory is bounded by `prefetch` batches plus one full-size
+decode per thread, whatever the split's length. Each pair goes through the same
+`decode_into` as the in-memory path, so both paths see the same pixels and, with the same
+index lists, the loader yields the same batches (core.data.batch_loader).
+
+Before the first step `check_headers` reads every file's header (size, readability): a
+missing, empty or mismatched file is named up front; a file whose body fails to decode
+mid-run raises its DataError from the loader, naming the file.
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+import torch
+
+from core.data import io
+from core.data.decoded import decode_into, decode_threads, empty_uint8, split_bytes
+from core.data.source import DataSource
+from core.errors import DataError
+
+PREFETCH = 2  # batches decoded ahead of the one training
+
+
+class StreamedSplit:
+    """`split` of `source` at `image_size` (H, W), read on demand; lives on the host."""
+
+    class_counts = None  # no decode pass up front: statistics read the masks (core.data.stats)
+
+    def __init__(self, source: DataSource, split: str, image_size: tuple[int, int],
+                 threads: int | None = None, prefetch: int = PREFETCH):
+        self.source = source
+        self.split = split
+        self.samples = source.samples(split)
+        self.names = [s.name for s in self.samples]
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.threads = decode_threads() if threads is None else max(1, int(threads))
+        self.prefetch = max(1, int(prefetch))
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    @property
+    def batch_nbytes(self) -> int:
+        return split_bytes(1, self.image_size)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="roadseg-stream")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, idx: list[int], pinned: bool) -> tuple[torch.Tensor, torch.Tensor, list[Future]]:
+        h, w = self.image_size
+        images = empty_uint8((len(idx), 3, h, w), pinned)
+        masks = empty_uint8((len(idx), h, w), pinned)
+        pool = self._executor()
+        futures = [pool.submit(decode_into, self.source, self.samples[i], images[j], masks[j])
+                   for j, i in enumerate(idx)]
+        return images, masks, futures
+
+    def take(self, idx: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pairs `idx` read now, as one batch on `device`."""
+        return next(self.batches([idx], device))
+
+    def batches(self, requests: list[list[int]], device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Each index list of `requests` as a batch on `device`, in order, with up to
+        `prefetch` batches being decoded ahead. A file that fails raises its DataError here
+        (the batches after it are dropped)."""
+        device = torch.device(device)
+        pinned = device.type == "cuda"
+        pending: deque = deque()
+        todo = iter(requests)
+        try:
+            for idx in todo:
+                pending.append(self._submit(idx, pinned))
+                if len(pending) > self.prefetch:
+                    break
+            while pending:
+                images, masks, futures = pending.popleft()
+                for fut in futures:
+                    fut.result()  # DataError names the file
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(self._submit(nxt, pinned))
+                yield images.to(device, non_blocking=pinned), masks.to(device, non_blocking=pinned)
+        finally:
+            for _, _, futures in pending:
+                for fut in futures:
+                    fut.cancel()
+
+
+def check_headers(source: DataSource, split: str, threads: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> None:
+    """Read the header of every image and mask of `split` (no pixel decode): one DataError
+    naming every file that is missing, unreadable, or whose mask size differs from its image's.
+    What only a full decode finds (a truncated body) is named when the file is reached."""
+    samples = source.samples(split)
+
+    def one(sample) -> None:
+        hw = io.image_size(sample.image)
+        if sample.mask is None:
+            raise DataError(f"{sample.image}: this image has no mask")
+        mask_hw = io.image_size(sample.mask)
+        if tuple(mask_hw) != tuple(hw):
+            raise DataError(f"{sample.mask}: mask is {mask_hw[0]}x{mask_hw[1]} but its image "
+                            f"{sample.image.name} is {hw[0]}x{hw[1]} (HxW)")
+
+    threads = decode_threads() if threads is None else max(1, int(threads))
+    errors: dict[int, str] = {}
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = {pool.submit(one, s): i for i, s in enumerate(samples)}
+        for done, fut in enumerate(as_completed(futures), 1):
+            try:
+                fut.result()
+            except DataError as e:
+                errors[futures[fut]] = " ".join(str(e).split())
+            if progress is not None:
+                progress(done, len(samples))
+    if errors:
+        messages = [errors[i] for i in sorted(errors)]
+        if len(messages) == 1:
+            raise DataError(messages[0])
+        shown = "; ".join(messages[:10]) + (f"; and {len(messages) - 10} more" if len(messages) > 10 else "")
+        raise DataError(f"{len(messages)} of the {len(samples)} '{split}' files cannot be used: {shown}")
