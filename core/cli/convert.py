@@ -11,7 +11,7 @@ from pathlib import Path
 
 LABEL_FORMATS = ("labelme", "coco", "voc", "cvat")  # annotation files: imported into a folder dataset
 DATASET_FORMATS = ("camvid", "cityscapes", "folder")  # datasets roadseg opens directly
-TO_FORMATS = ("folder", "voc", "coco", "cityscapes")
+TO_FORMATS = ("folder", "voc", "coco", "cityscapes", "litdata")
 
 DESCRIPTION = """\
 Convert segmentation labels between roadseg's datasets and other tools' formats.
@@ -24,6 +24,10 @@ Convert segmentation labels between roadseg's datasets and other tools' formats.
 --to voc  writes Pascal VOC / CVAT "Segmentation mask 1.1" (palette PNGs + labelmap.txt);
 --to coco  writes COCO JSON with RLE masks, one folder per split;
 --to cityscapes  writes gtFine labelIds PNGs (+ leftImg8bit), class names mapped to Cityscapes'.
+--to litdata  writes LitData shards of a dataset (images and masks byte for byte, one LitData
+  dataset per split + roadseg-shards.json) for clusters and object stores; `--data` of
+  train/eval/label-issues takes the folder (or its s3://, gs://, azure:// URL). Needs the
+  `shards` extra (pip install 'roadseg[shards]').
 """
 
 EXAMPLES = """\
@@ -31,9 +35,10 @@ examples:
   roadseg convert --from labelme --to folder --input shots/ --out mydata --split train
   roadseg convert --from coco --to folder --input instances_val.json --out mydata --split val
   roadseg convert --from cvat --to folder --input cvat_export/ --out mydata --classes cityscapes
-  roadseg convert --from camvid --to voc --input ../shared/data/camvid --out camvid_voc
+  roadseg convert --from camvid --to voc --input CamVid --out camvid_voc
   roadseg convert --from folder --to coco --input mydata --out mydata_coco --split val
-  roadseg convert --from camvid --to cityscapes --input ../shared/data/camvid --out camvid_cs
+  roadseg convert --from camvid --to cityscapes --input CamVid --out camvid_cs
+  roadseg convert --from cityscapes --to litdata --input cityscapes --out cityscapes_shards
 """
 
 
@@ -82,7 +87,16 @@ def run(args) -> int:
         if args.images:
             raise ConfigError("--images is for --from coco")
         source = open_dataset(args.input, args.from_format)
-        out = export_labels(source, args.to_format, args.out, args.split, progress)
+        if args.to_format == "litdata":
+            from core.data.shards import write_shards
+
+            out = write_shards(source, args.out, [args.split] if args.split else None, progress=progress)
+            done["n"] = sum(len(source.samples(s)) for s in ([args.split] if args.split else source.splits))
+        else:
+            out = export_labels(source, args.to_format, args.out, args.split, progress)
+    elif args.to_format == "litdata":
+        raise ConfigError(f"--to litdata shards a dataset: import the {args.from_format} labels with "
+                          "--to folder first, then shard that folder with --from folder --to litdata")
     elif args.to_format == "folder":
         out = import_labels(args.from_format, args.input, args.out, args.classes, args.split or "train",
                             args.images, progress)

@@ -79,9 +79,10 @@ def _why_not_decodable(data: np.ndarray) -> str | None:
     return None
 
 
-def _decode(path: Path, flags: int, what: str) -> np.ndarray:
-    """Decode a file's bytes with OpenCV; DataError saying why when it is not a sound image."""
-    data = _read_bytes(path)
+def _decode(path: Path, flags: int, what: str, data: np.ndarray | None = None) -> np.ndarray:
+    """Decode a file's bytes (read from `path` unless given, e.g. from a shard) with OpenCV;
+    DataError naming `path` and saying why when it is not a sound image."""
+    data = _read_bytes(path) if data is None else np.frombuffer(data, np.uint8)
     why = _why_not_decodable(data)
     if why is None:
         try:
@@ -94,27 +95,29 @@ def _decode(path: Path, flags: int, what: str) -> np.ndarray:
     raise DataError(f"{path}: not a readable {what} ({why})")
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, data: bytes | None = None) -> np.ndarray:
     """HxWx3 uint8 RGB. Grey, alpha and 16-bit files are converted by OpenCV's IMREAD_COLOR.
+    `data`: the file's bytes when they come from elsewhere (a shard); `path` then names them.
 
     EXIF orientation is ignored: masks are stored pixel-for-pixel against the stored image, and
     rotating only the photo would misalign the pair.
     """
     path = Path(path)
-    img = _decode(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION, "image")
+    img = _decode(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION, "image", data)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:  # IMREAD_COLOR should ensure it
         raise DataError(f"{path}: unsupported image layout {img.dtype} {img.shape}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def read_index_mask(path: str | Path) -> np.ndarray:
-    """Raw HxW uint8 values of a single-channel index mask (no class mapping yet).
+def read_index_mask(path: str | Path, data: bytes | None = None) -> np.ndarray:
+    """Raw HxW uint8 values of a single-channel index mask (no class mapping yet); `data` as in
+    read_image.
 
     A 3-channel file whose channels are all equal is accepted (a grey mask saved as RGB);
     a colour-coded mask is refused, since its colours are not class indices.
     """
     path = Path(path)
-    raw = _decode(path, cv2.IMREAD_UNCHANGED, "mask image")
+    raw = _decode(path, cv2.IMREAD_UNCHANGED, "mask image", data)
     if raw.ndim == 3:
         if raw.shape[2] not in (1, 3, 4):
             raise DataError(f"{path}: mask with {raw.shape[2]} channels; expected one (class index)")

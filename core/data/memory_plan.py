@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.config import DATA_PATHS
-from core.data import io
 from core.data.decoded import fits_on_device, split_bytes
 from core.data.source import DataSource
 from core.errors import ConfigError, DataError
@@ -131,7 +130,7 @@ def full_size_bytes(source: DataSource, split: str) -> int:
     sizes, unread = [], 0
     for sample in source.samples(split):
         try:
-            sizes.append(split_bytes(1, io.image_size(sample.image)))
+            sizes.append(split_bytes(1, source.image_size(sample)))
         except DataError:
             unread += 1
     return sum(sizes) + unread * (max(sizes) if sizes else 0)

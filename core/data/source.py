@@ -72,6 +72,21 @@ class DataSource:
         splits[from_split], splits[into] = kept, held
         return DataSource(self.root, self._fmt, self.schema, splits)
 
+    def image_size(self, sample: Sample) -> tuple[int, int]:
+        """(H, W) of a sample's image from its header (no decode)."""
+        return io.image_size(sample.image)
+
+    def check_header(self, sample: Sample) -> None:
+        """DataError when a sample's files are missing, unreadable by their headers, or of two
+        sizes: what can be known of a pair without decoding it (core.data.streamed)."""
+        hw = self.image_size(sample)
+        if sample.mask is None:
+            raise DataError(f"{sample.image}: this image has no mask")
+        mask_hw = io.image_size(sample.mask)
+        if tuple(mask_hw) != tuple(hw):
+            raise DataError(f"{sample.mask}: mask is {mask_hw[0]}x{mask_hw[1]} but its image "
+                            f"{sample.image.name} is {hw[0]}x{hw[1]} (HxW)")
+
     def read_image(self, sample: Sample) -> np.ndarray:
         return io.read_image(sample.image)
 
@@ -154,6 +169,10 @@ class DataSource:
 
 def open_dataset(root: str | Path, format: str = "auto") -> DataSource:  # noqa: A002
     """Open and validate a dataset folder; the format is detected unless named."""
+    from core.data import shards  # LitData shards (core.data.shards), imported here: it imports this module
+
+    if format == "litdata" or (format == "auto" and shards.is_shards(root)):
+        return shards.open_shards(root)
     root = Path(root).expanduser()
     if root.exists() and not root.is_dir():
         raise DataError(f"{root}: is a file, not a dataset folder")

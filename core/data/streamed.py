@@ -22,7 +22,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import torch
 
-from core.data import io
 from core.data.decoded import decode_into, decode_threads, empty_uint8, split_bytes
 from core.data.source import DataSource
 from core.errors import DataError
@@ -114,14 +113,7 @@ def check_headers(source: DataSource, split: str, threads: int | None = None,
     What only a full decode finds (a truncated body) is named when the file is reached."""
     samples = source.samples(split)
 
-    def one(sample) -> None:
-        hw = io.image_size(sample.image)
-        if sample.mask is None:
-            raise DataError(f"{sample.image}: this image has no mask")
-        mask_hw = io.image_size(sample.mask)
-        if tuple(mask_hw) != tuple(hw):
-            raise DataError(f"{sample.mask}: mask is {mask_hw[0]}x{mask_hw[1]} but its image "
-                            f"{sample.image.name} is {hw[0]}x{hw[1]} (HxW)")
+    one = source.check_header
 
     threads = decode_threads() if threads is None else max(1, int(threads))
     errors: dict[int, str] = {}

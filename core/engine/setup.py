@@ -103,7 +103,8 @@ def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.devic
     if shared and batched_on(device):
         from core.data.shared_split import decode_split_shared
 
-        return decode_split_shared(source, cfg.train_split, cfg.image_size, torch.device(device))
+        where = torch.device(device) if plan.storage == "device" else torch.device("cpu")  # else host memory
+        return decode_split_shared(source, cfg.train_split, cfg.image_size, where)
     return decode_split(source, cfg.train_split, cfg.image_size, device=device if batched_on(device) else None)
 
 
