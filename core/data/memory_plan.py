@@ -183,7 +183,7 @@ def plan_data(requested: str, source: DataSource, train_split: str, val_split: s
     elif requested == "memory":
         raise ConfigError(
             f"--data-path memory: the '{train_split}' split does not fit in memory ({need}); "
-            "use --data-path stream (or auto), a smaller --image-size, or fewer processes per machine")
+            "use --data-path stream (or auto), or a smaller --image-size")
     else:
         path, reason = "stream", f"does not fit: {need}"
 

@@ -16,6 +16,8 @@ mid-run raises its DataError from the loader, naming the file.
 """
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -27,6 +29,17 @@ from core.data.source import DataSource
 from core.errors import DataError
 
 PREFETCH = 2  # batches decoded ahead of the one training
+# Training on the CPU, decoding takes cores from torch's own threads, and a decode thread that
+# preempts one of them stalls every parallel kernel: camvid-fast's settings on a 2-core CPU
+# (2026-12-07, benchmarks/RESULTS.md) ran at 0.80x the in-memory rate with four decode threads
+# at normal priority, 0.93x with one thread at nice 19 (it runs when torch's threads wait,
+# and the main thread, waiting for a late batch, lets it). GPUs keep the full pool.
+CPU_DECODE = {"threads": 1, "nice": 19}
+
+
+def decode_settings(device) -> dict:
+    """StreamedSplit's threads and priority for training on `device`."""
+    return dict(CPU_DECODE) if device is None or torch.device(device).type == "cpu" else {}
 
 
 class StreamedSplit:
@@ -35,7 +48,7 @@ class StreamedSplit:
     class_counts = None  # no decode pass up front: statistics read the masks (core.data.stats)
 
     def __init__(self, source: DataSource, split: str, image_size: tuple[int, int],
-                 threads: int | None = None, prefetch: int = PREFETCH):
+                 threads: int | None = None, prefetch: int = PREFETCH, nice: int = 0):
         self.source = source
         self.split = split
         self.samples = source.samples(split)
@@ -43,6 +56,7 @@ class StreamedSplit:
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.threads = decode_threads() if threads is None else max(1, int(threads))
         self.prefetch = max(1, int(prefetch))
+        self.nice = int(nice)
         self._pool: ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
@@ -58,7 +72,8 @@ class StreamedSplit:
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="roadseg-stream")
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="roadseg-stream",
+                                            initializer=_lower_priority, initargs=(self.nice,))
         return self._pool
 
     def close(self) -> None:
@@ -104,6 +119,15 @@ class StreamedSplit:
             for _, _, futures in pending:
                 for fut in futures:
                     fut.cancel()
+
+
+def _lower_priority(nice: int) -> None:
+    """Give this decode thread a higher nice value (Linux: per thread)."""
+    if nice > 0 and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError:
+            pass
 
 
 def check_headers(source: DataSource, split: str, threads: int | None = None,

@@ -18,7 +18,7 @@ from core.data.batch_augment import BatchAugment
 from core.data.batch_loader import BatchLoader
 from core.data.decoded import DecodedSplit, decode_split
 from core.data.memory_plan import MemoryPlan, plan_data
-from core.data.streamed import StreamedSplit, check_headers
+from core.data.streamed import StreamedSplit, check_headers, decode_settings
 from core.data.stats import ClassStats, compute_stats, stats_from_counts
 from core.errors import ConfigError
 from core.losses import create_loss
@@ -99,7 +99,7 @@ def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.devic
     plan = plan if plan is not None else data_plan(cfg, source, device)
     if plan.path == "stream":
         check_headers(source, cfg.train_split)
-        return StreamedSplit(source, cfg.train_split, cfg.image_size)
+        return StreamedSplit(source, cfg.train_split, cfg.image_size, **decode_settings(device))
     if shared and batched_on(device):
         from core.data.shared_split import decode_split_shared
 

@@ -1,4 +1,5 @@
 """StreamedSplit: the same batches as the in-memory path, read ahead, resumed unread, bad files named."""
+import os
 import shutil
 
 import pytest
@@ -118,3 +119,24 @@ def test_header_pass_names_every_missing_or_mismatched_file(synth_data, tmp_path
     assert text.startswith("2 of the 12 'train' files cannot be used")
     assert samples[1].image.name in text and "empty file" in text
     assert f"{samples[3].mask}: mask is 10x10" in text
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice is Linux's")
+def test_cpu_training_decodes_on_one_low_priority_thread(synth_data):
+    import threading
+
+    from core.data.streamed import decode_settings
+
+    assert decode_settings("cpu") == {"threads": 1, "nice": 19} and decode_settings(None)["threads"] == 1
+    assert decode_settings("cuda") == {}  # a GPU keeps the whole pool at normal priority
+    stream = StreamedSplit(open_dataset(synth_data), "train", SIZE, **decode_settings("cpu"))
+    seen = []
+
+    def probe():
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+
+    stream._executor().submit(probe).result()
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen[0][0].startswith("roadseg-stream") and seen[0][1] == min(19, base + 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller keeps its own
+    stream.close()

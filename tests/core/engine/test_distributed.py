@@ -119,6 +119,19 @@ def test_two_processes_train_what_one_trains(runs):
 
 
 @pytest.mark.slow
+def test_two_processes_streaming_train_what_one_trains_in_memory(runs, no_void, tmp_path):
+    """torchrun with the data streamed (each rank reads its share of each batch) against one
+    process holding it in memory: the same run."""
+    _, single, _ = runs
+    cfg = config(no_void, tmp_path / "streamed", data_path="stream")
+    r = torchrun_train(cfg, tmp_path)
+    assert "data: streamed from the files" in r.stdout
+    streamed = tmp_path / "streamed"
+    assert json.loads((streamed / "summary.json").read_text())["data"]["processes"] == 2
+    assert _max_diff(_weights(streamed), _weights(single)) <= WEIGHT_ATOL
+
+
+@pytest.mark.slow
 def test_only_rank_zero_writes(runs):
     ddp, _, r = runs
     assert sorted(p.name for p in ddp.iterdir()) == ["best.pt", "config.yaml", "last.pt", "metrics.jsonl",
