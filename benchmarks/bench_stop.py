@@ -7,7 +7,7 @@ until its first step is running, sends SIGINT a random 2-12 s later and measures
 the child prints "stopped" (last.pt saved) and until it has exited. For comparison, the table also
 shows one whole step of the same model (the old worst case).
 
-    .venv/bin/python -m benchmarks.bench_stop --data ../shared/data/camvid --trials 5
+    .venv/bin/python -m benchmarks.bench_stop --data CamVid --trials 5
 """
 from __future__ import annotations
 

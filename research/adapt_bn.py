@@ -8,7 +8,7 @@ shown another sees shifted feature statistics; if that shift were what costs the
 re-estimating them would win it back.
 
     .venv/bin/python -m research.adapt_bn --checkpoint runs/x/best.pt [--split val]
-                                          [--holdout 0006R0] [--data ../shared/data/camvid]
+                                          [--holdout 0006R0] [--data CamVid]
 """
 from __future__ import annotations
 

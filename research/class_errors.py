@@ -18,7 +18,7 @@ Two measurements for one class on one split:
   "logit adjustment"): if no shift lifts the IoU, the ranking itself is wrong, not a threshold.
 
     .venv/bin/python -m research.class_errors --class Pole [--checkpoint runs/x/best.pt]
-                                              [--data ../shared/data/camvid] [--split val]
+                                              [--data CamVid] [--split val]
                                               [--every 3]
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 label-issues.png), made under a real X server so it shows what a person sees:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m tools.screenshots.issues_screenshot \
-        --data ../shared/data/camvid --runs RUNS_DIR [--split val]
+        --data CamVid --runs RUNS_DIR [--split val]
 
 RUNS_DIR holds a run trained on another split (e.g. camvid-fast on train). The script picks the
 first run in the Model list, scores the split in the view's background worker, opens --image
