@@ -34,6 +34,22 @@ def _pack(rgb) -> np.ndarray:
     return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
+def _clash(rgb: tuple, first: int, second: int, schema: ClassSchema, lm: Path | None) -> str:
+    """Why one colour cannot stand for two classes, and how to fix it."""
+    def who(cid: int) -> str:
+        return f"void ({schema.void_name!r})" if cid == IGNORE_INDEX else f"class {schema.names[cid]!r}"
+
+    where = lm if lm is not None else f"class schema {schema.name!r}"
+    if lm is not None:
+        fix = f"give one of them another colour in {lm.name}"
+    elif IGNORE_INDEX in (first, second):
+        fix = ("void's colour is the schema's `void_color:` (default [0, 0, 0]); set another one in "
+               "its classes.yaml, e.g. `void_color: [255, 255, 255]`, or add a labelmap.txt")
+    else:
+        fix = "give one of them another `color:` in the schema's classes.yaml, or add a labelmap.txt"
+    return f"{where}: colour {rgb} stands for both {who(first)} and {who(second)}; {fix}"
+
+
 def _colour_table(root: Path, schema: ClassSchema) -> tuple[np.ndarray, np.ndarray]:
     """(sorted packed colours, train id of each)."""
     lm = root / labelmap.FILE
@@ -46,8 +62,8 @@ def _colour_table(root: Path, schema: ClassSchema) -> tuple[np.ndarray, np.ndarr
     for rgb, cid in pairs:
         key = int(_pack(rgb))
         if key in table and table[key] != cid:
-            raise DataError(f"{lm if lm.is_file() else schema.name}: colour {tuple(rgb)} is given "
-                            "to two different classes")
+            raise DataError(_clash(tuple(int(v) for v in rgb), table[key], cid, schema,
+                                   lm if lm.is_file() else None))
         table[key] = cid
     table.setdefault(int(_pack(VOC_BOUNDARY)), IGNORE_INDEX)
     keys = np.array(sorted(table), np.uint32)

@@ -76,3 +76,20 @@ def test_missing_image_or_mask_is_named(tmp_path):
     (root / "JPEGImages" / "f1.jpg").unlink()
     with pytest.raises(DataError, match=r"f1\.png: no image JPEGImages/f1\.\*"):
         import_labels("cvat", root, tmp_path / "ds")
+
+
+def test_a_class_coloured_like_void_names_both_and_the_void_color_key(tmp_path):
+    colours = np.array([[BG, ROAD]], np.uint8)
+    root = cvat_export(tmp_path / "voc", colours)
+    (root / "labelmap.txt").unlink()
+    schema = tmp_path / "classes.yaml"
+    schema.write_text("name: mine\nclasses:\n  - {name: background, color: [0, 0, 0]}\n"
+                      "  - {name: road, color: [10, 20, 30]}\n")
+    with pytest.raises(DataError) as e:
+        import_labels("voc", root, tmp_path / "ds", str(schema))
+    text = str(e.value)
+    assert "colour (0, 0, 0) stands for both class 'background' and void ('void')" in text
+    assert "`void_color: [255, 255, 255]`" in text and "\n" not in text
+    schema.write_text(schema.read_text() + "void_color: [255, 255, 255]\n")  # the fix it names works
+    src = open_dataset(import_labels("voc", root, tmp_path / "ds", str(schema)))
+    np.testing.assert_array_equal(src.read_mask(src.samples("train")[0]), [[0, 1]])
