@@ -1,5 +1,5 @@
-"""The repository stands alone: no tracked file points at the team's own `../shared` folder,
-which exists only on the team's machines (README and docs say where users get datasets)."""
+"""The repository stands alone: no tracked file points at the team's own shared folder beside the
+checkout, which exists only on the team's machines (README and docs say where users get datasets)."""
 import subprocess
 from pathlib import Path
 
