@@ -342,6 +342,7 @@ def job_decode(args) -> None:
     import torch
 
     from core.data.decoded import decode_into
+    from core.data.formats import apply_lut
     from core.data.source import open_dataset
 
     data = make_dataset(Path(args.out) / "city-decode", 8, 2, 8)
@@ -357,17 +358,32 @@ def job_decode(args) -> None:
         jpegs.append(path)
     cv2.setNumThreads(1)
     rows = []
-    for size in ((1024, 2048), (1024, 1024), (512, 1024)):
+    for size, count in (((1024, 2048), True), ((1024, 2048), False), ((1024, 1024), False), ((512, 1024), False)):
         images = torch.empty((3, *size), dtype=torch.uint8)
         masks = torch.empty(size, dtype=torch.uint8)
         t = []
         for _ in range(args.reps):
             t0 = time.perf_counter()
             for s in samples:
-                decode_into(source, s, images, masks)
+                decode_into(source, s, images, masks, count)
             t.append((time.perf_counter() - t0) / len(samples))
-        rows.append([f"PNG image + PNG labelIds mask, 1024x2048 -> {size[0]}x{size[1]}",
+        what = "in-memory decode pass (with per-class counts)" if count else "streamed read"
+        rows.append([f"PNG image + PNG labelIds mask, 1024x2048 -> {size[0]}x{size[1]}, {what}",
                      f"{1 / np.median(t):.1f}", f"{np.median(t) * 1000:.0f} ms"])
+    from core.data.formats import cityscapes_luts
+
+    lut = cityscapes_luts()[0]
+    raw = cv2.imread(str(samples[0].mask), cv2.IMREAD_UNCHANGED)
+    for name, fn in (("numpy indexing (lut[raw], check, astype)", lambda: (lut[raw].min(), lut[raw].astype(np.uint8))),
+                     ("cv2.LUT (check table + map table)", lambda: apply_lut(raw, lut, samples[0].mask, ""))):
+        t = []
+        for _ in range(args.reps):
+            t0 = time.perf_counter()
+            for _ in range(10):
+                fn()
+            t.append((time.perf_counter() - t0) / 10)
+        rows.append([f"labelIds -> train ids, one 1024x2048 mask: {name}", f"{1 / np.median(t):.0f}",
+                     f"{np.median(t) * 1000:.1f} ms"])
     t = []
     for _ in range(args.reps):
         t0 = time.perf_counter()

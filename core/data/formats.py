@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from core.classes import CAMVID11, CITYSCAPES19, IGNORE_INDEX, ClassSchema, load_schema_yaml
@@ -62,13 +63,16 @@ def schema_lut(schema: ClassSchema) -> np.ndarray:
 
 
 def apply_lut(raw: np.ndarray, lut: np.ndarray, path: Path, allowed: str) -> np.ndarray:
-    """Map raw values through lut; DataError naming the file and the offending values."""
-    out = lut[raw]
-    if out.size and out.min() < 0:
-        bad = np.unique(raw[out < 0])
+    """Map raw uint8 values through lut (int16 [256], -1: not in the schema); DataError naming
+    the file and the offending values. Through cv2.LUT: a 1024x2048 mask in ~2 ms instead of
+    ~9 with numpy's indexing (a streamed split maps every mask at every read)."""
+    raw = np.ascontiguousarray(raw, np.uint8)
+    known = (lut >= 0).astype(np.uint8)
+    if raw.size and not cv2.LUT(raw, known).all():
+        bad = np.unique(raw[known[raw] == 0])
         shown = ", ".join(str(v) for v in bad[:10]) + (" ..." if len(bad) > 10 else "")
         raise DataError(f"{path}: mask values {shown} are outside the class schema ({allowed})")
-    return out.astype(np.uint8)
+    return cv2.LUT(raw, np.where(known, lut, 0).astype(np.uint8))
 
 
 class DatasetFormat:

@@ -86,7 +86,7 @@ class StreamedSplit:
         images = empty_uint8((len(idx), 3, h, w), pinned)
         masks = empty_uint8((len(idx), h, w), pinned)
         pool = self._executor()
-        futures = [pool.submit(decode_into, self.source, self.samples[i], images[j], masks[j])
+        futures = [pool.submit(decode_into, self.source, self.samples[i], images[j], masks[j], False)
                    for j, i in enumerate(idx)]
         return images, masks, futures
 
