@@ -134,10 +134,23 @@ def decode_into(source: DataSource, sample, image_out: torch.Tensor, mask_out: t
     return counts
 
 
+def raise_bad_files(errors: dict[int, Exception | str], total: int, split: str, shown: int = 10) -> None:
+    """One DataError naming every bad file of a pass over `split` (by sample index, in order),
+    each with the reader's own reason on one line; nothing when there are none."""
+    if not errors:
+        return
+    messages = [" ".join(str(errors[i]).split()) for i in sorted(errors)]
+    if len(messages) == 1:
+        raise DataError(messages[0])
+    more = f"; and {len(messages) - shown} more" if len(messages) > shown else ""
+    raise DataError(f"{len(messages)} of the {total} '{split}' files cannot be used: "
+                    + "; ".join(messages[:shown]) + more)
+
+
 def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
                  device: torch.device | str | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 threads: int | None = None) -> DecodedSplit:
+                 threads: int | None = None, storage: str | None = None) -> DecodedSplit:
     """Read every image and mask of `split` once, resized to `image_size` (H, W).
 
     Every file is read before this returns; when any is unreadable or its mask does not match
@@ -148,7 +161,7 @@ def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
     samples = source.samples(split)
     h, w = int(image_size[0]), int(image_size[1])
     n = len(samples)
-    where = storage_for(device, split_bytes(n, (h, w)))
+    where = storage or storage_for(device, split_bytes(n, (h, w)))  # the memory plan's, when given
     images = empty_uint8((n, 3, h, w), pinned=where == "pinned")
     masks = empty_uint8((n, h, w), pinned=where == "pinned")
     counts = np.zeros((n, 256), np.int64)
@@ -176,12 +189,7 @@ def decode_split(source: DataSource, split: str, image_size: tuple[int, int],
                     errors[futures[fut]] = e
                 if progress is not None:
                     progress(done, n)
-    if errors:
-        messages = [" ".join(str(errors[i]).split()) for i in sorted(errors)]
-        if len(messages) == 1:
-            raise DataError(messages[0])
-        raise DataError(f"{len(messages)} of the {n} '{split}' files cannot be used: "
-                        + "; ".join(messages))
+    raise_bad_files(errors, n, split)
     if where == "device":
         images, masks = images.to(device), masks.to(device)
     return DecodedSplit(images, masks, [s.name for s in samples], counts)

@@ -165,11 +165,11 @@ def plan_data(requested: str, source: DataSource, train_split: str, val_split: s
         storage = "device" if device_free is not None and fits_on_device(train_bytes, device_free) else "pinned"
     else:
         storage = "device"  # MPS: unified memory, counted as host memory below
-    # a device copy is decoded in host memory first (core.data.decoded), so it needs both
+    # a device copy is decoded in host memory first (core.data.decoded), so it needs both; one
+    # copy per machine, whatever the number of processes on it (core.data.shared_split)
     host_train = train_bytes * host_copies
     budget = None if host_available is None else HOST_SHARE * host_available
-    per_machine = host_train  # one copy, whatever the number of processes on the machine
-    fits = budget is None or per_machine <= budget
+    fits = budget is None or host_train <= budget
     copies = f", shared by {processes} processes" if processes > 1 else ""
     need = (f"train {n_train} images at {image_size[0]}x{image_size[1]}: {gb(host_train)}{copies}"
             f" of host memory, {gb(host_available)} available (half may be used)")
@@ -187,7 +187,7 @@ def plan_data(requested: str, source: DataSource, train_split: str, val_split: s
     else:
         path, reason = "stream", f"does not fit: {need}"
 
-    left = None if budget is None else budget - (per_machine if path == "memory" else 0)
+    left = None if budget is None else budget - (host_train if path == "memory" else 0)
     val_cache = has_val and (left is None or val_bytes <= left)  # each process caches its shard
     if has_val:
         reason += f"; val {n_val} images at full size: {gb(val_bytes)}"

@@ -191,9 +191,6 @@ class ShardSource(DataSource):
     def _raw_mask(self, sample: Sample) -> np.ndarray:
         return self._fmt.decode(io.read_index_mask(sample.mask, self._files(sample)[1]), self.schema, sample.mask)
 
-    def read_mask(self, sample: Sample) -> np.ndarray:
-        return self.read_pair(sample)[1]
-
     def read_pair(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
         image_bytes, mask_bytes = self._files(sample)
         image = io.read_image(sample.image, image_bytes)

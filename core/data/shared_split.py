@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
-from core.data.decoded import DecodedSplit, decode_into, decode_threads, split_bytes
+from core.data.decoded import DecodedSplit, decode_into, decode_threads, raise_bad_files, split_bytes
 from core.data.source import DataSource
 from core.errors import DataError
 
@@ -69,8 +70,6 @@ def decode_split_shared(source: DataSource, split: str, image_size: tuple[int, i
         except DataError as e:
             errors[i] = " ".join(str(e).split())
 
-    from concurrent.futures import ThreadPoolExecutor
-
     threads = max(1, decode_threads() // local_size)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(one, mine))
@@ -83,11 +82,7 @@ def decode_split_shared(source: DataSource, split: str, image_size: tuple[int, i
     for _, part, idx in local:
         if idx:
             counts[idx] = part
-    if all_errors:
-        messages = [all_errors[i] for i in sorted(all_errors)]
-        if len(messages) == 1:
-            raise DataError(messages[0])
-        raise DataError(f"{len(messages)} of the {n} '{split}' files cannot be used: " + "; ".join(messages))
+    raise_bad_files(all_errors, n, split)
     if device.type != "cpu":  # each process's GPU holds its own copy; the shared one is then let go
         return DecodedSplit(images.to(device), masks.to(device), [s.name for s in samples], counts)
     return DecodedSplit(images, masks, [s.name for s in samples], counts)

@@ -106,7 +106,7 @@ class DataSource:
     def read_mask(self, sample: Sample) -> np.ndarray:
         """HxW uint8 train ids (255 void), checked against the schema and the image's size."""
         mask = self._raw_mask(sample)
-        self._check_size(sample, mask.shape, io.image_size(sample.image))
+        self._check_size(sample, mask.shape, self.image_size(sample))
         return mask
 
     def read_pair(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import torch
 
-from core.data.decoded import decode_into, decode_threads, empty_uint8, split_bytes
+from core.data.decoded import decode_into, decode_threads, empty_uint8, raise_bad_files
 from core.data.source import DataSource
 from core.errors import DataError
 
@@ -66,10 +66,6 @@ class StreamedSplit:
     def device(self) -> torch.device:
         return torch.device("cpu")
 
-    @property
-    def batch_nbytes(self) -> int:
-        return split_bytes(1, self.image_size)
-
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="roadseg-stream",
@@ -89,10 +85,6 @@ class StreamedSplit:
         futures = [pool.submit(decode_into, self.source, self.samples[i], images[j], masks[j], False)
                    for j, i in enumerate(idx)]
         return images, masks, futures
-
-    def take(self, idx: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """The pairs `idx` read now, as one batch on `device`."""
-        return next(self.batches([idx], device))
 
     def batches(self, requests: list[list[int]], device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Each index list of `requests` as a batch on `device`, in order, with up to
@@ -140,19 +132,14 @@ def check_headers(source: DataSource, split: str, threads: int | None = None,
     one = source.check_header
 
     threads = decode_threads() if threads is None else max(1, int(threads))
-    errors: dict[int, str] = {}
+    errors: dict[int, DataError] = {}
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = {pool.submit(one, s): i for i, s in enumerate(samples)}
         for done, fut in enumerate(as_completed(futures), 1):
             try:
                 fut.result()
             except DataError as e:
-                errors[futures[fut]] = " ".join(str(e).split())
+                errors[futures[fut]] = e
             if progress is not None:
                 progress(done, len(samples))
-    if errors:
-        messages = [errors[i] for i in sorted(errors)]
-        if len(messages) == 1:
-            raise DataError(messages[0])
-        shown = "; ".join(messages[:10]) + (f"; and {len(messages) - 10} more" if len(messages) > 10 else "")
-        raise DataError(f"{len(messages)} of the {len(samples)} '{split}' files cannot be used: {shown}")
+    raise_bad_files(errors, len(samples), split)

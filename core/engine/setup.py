@@ -105,7 +105,8 @@ def decode_train_split(cfg: TrainConfig, source: DataSource, device: torch.devic
 
         where = torch.device(device) if plan.storage == "device" else torch.device("cpu")  # else host memory
         return decode_split_shared(source, cfg.train_split, cfg.image_size, where)
-    return decode_split(source, cfg.train_split, cfg.image_size, device=device if batched_on(device) else None)
+    return decode_split(source, cfg.train_split, cfg.image_size, device=device if batched_on(device) else None,
+                        storage=plan.storage if batched_on(device) else None)
 
 
 def _stats_or_read(stats: ClassStats | None, cfg: TrainConfig, source: DataSource) -> ClassStats:
