@@ -18,7 +18,9 @@ Convert segmentation labels between roadseg's datasets and other tools' formats.
 
 --from labelme|coco|voc|cvat  reads annotation files and imports them (an import always produces a
   `folder` dataset: images/<split>/ + masks/<split>/ + classes.yaml); class names are matched to
-  --classes by name, case-insensitively.
+  --classes by name, case-insensitively. Shapes are drawn clipped to the image (as labelme2voc
+  and pycocotools draw them); shapes wholly outside it or with fewer than 3 distinct points are
+  skipped, and one line says what was clipped and skipped.
 --from camvid|cityscapes|folder  reads a dataset (with its saved hand corrections) as it is.
 --to folder  writes a roadseg folder dataset (importing into an existing one adds its split);
 --to voc  writes Pascal VOC / CVAT "Segmentation mask 1.1" (palette PNGs + labelmap.txt);
@@ -33,6 +35,8 @@ Convert segmentation labels between roadseg's datasets and other tools' formats.
 EXAMPLES = """\
 examples:
   roadseg convert --from labelme --to folder --input shots/ --out mydata --split train
+  roadseg convert --from labelme --to folder --input data_annotated/ --out mydata --classes labels.txt
+  roadseg convert --from coco --to folder --input annotations.json --out mydata --classes from-labels
   roadseg convert --from coco --to folder --input instances_val.json --out mydata --split val
   roadseg convert --from cvat --to folder --input cvat_export/ --out mydata --classes cityscapes
   roadseg convert --from camvid --to voc --input CamVid --out camvid_voc
@@ -57,8 +61,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True,
                    help="folder to write (--to voc/coco/cityscapes: new or empty; --to folder: new, "
                         "or an existing folder dataset to add images to)")
-    p.add_argument("--classes", metavar="camvid|cityscapes|FILE.yaml",
-                   help="class schema the imported label names are matched to (default camvid); "
+    p.add_argument("--classes", metavar="camvid|cityscapes|from-labels|FILE",
+                   help="class schema the imported label names are matched to (default camvid): a "
+                        "preset, a classes YAML, labelme's labels.txt, CVAT's labelmap.txt, or "
+                        "from-labels (the label names found, written as the dataset's classes.yaml); "
                         "only for --from labelme/coco/voc/cvat, a dataset brings its own")
     p.add_argument("--split", metavar="NAME",
                    help="imports: the split the images go into when the input names none "
@@ -74,8 +80,10 @@ def run(args) -> int:
     from core.data.source import open_dataset
     from core.errors import ConfigError
     from core.labelformats import export_labels, import_labels
+    from core.labelformats.import_report import ImportReport
 
     done = {"n": 0}
+    report = ImportReport()
 
     def progress(i, n):
         done["n"] = n
@@ -99,11 +107,14 @@ def run(args) -> int:
                           "--to folder first, then shard that folder with --from folder --to litdata")
     elif args.to_format == "folder":
         out = import_labels(args.from_format, args.input, args.out, args.classes, args.split or "train",
-                            args.images, progress)
+                            args.images, progress, report=report)
+        print(f"imported {args.from_format} to {out}: {report.summary()}")
+        return 0
     else:  # import into a scratch folder dataset, then export that
         with tempfile.TemporaryDirectory(prefix="roadseg-convert-") as tmp:
             folder = import_labels(args.from_format, args.input, Path(tmp) / "dataset", args.classes,
-                                   args.split or "train", args.images)
+                                   args.split or "train", args.images, report=report)
+            print(f"read {args.from_format}: {report.summary()}")
             out = export_labels(open_dataset(folder, "folder"), args.to_format, args.out, None, progress)
     print(f"wrote {done['n']} images as {args.to_format} to {out}")
     return 0

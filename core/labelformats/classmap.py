@@ -14,13 +14,16 @@ from core.errors import DataError
 
 VOID_NAMES = ("void", "background", "_background_", "__ignore__", "unlabeled", "unlabelled")
 
-# the --classes choices besides a YAML file
+FROM_LABELS = "from-labels"  # --classes: a schema of the label names the import finds
+
+# the --classes choices besides a file
 PRESET_SCHEMAS = {"camvid": CAMVID11, "camvid11": CAMVID11,
                   "cityscapes": CITYSCAPES19, "cityscapes19": CITYSCAPES19}
 
 
 def schema_from_arg(value: str | Path | ClassSchema | None) -> ClassSchema:
-    """`camvid`, `cityscapes` or a classes YAML file (core.classes layout); None: camvid."""
+    """`camvid`, `cityscapes`, a classes YAML file (core.classes layout), labelme's labels.txt or
+    CVAT's labelmap.txt; None: camvid."""
     if value is None:
         return CAMVID11
     if isinstance(value, ClassSchema):
@@ -28,9 +31,12 @@ def schema_from_arg(value: str | Path | ClassSchema | None) -> ClassSchema:
     key = str(value).strip().lower()
     if key in PRESET_SCHEMAS:
         return PRESET_SCHEMAS[key]
-    path = Path(value)
+    path = Path(value).expanduser()
     if not path.is_file():
-        raise DataError(f"{path}: no such class schema file (or use camvid / cityscapes)")
+        raise DataError(f"{path}: no such class schema file (or use camvid, cityscapes or {FROM_LABELS})")
+    if path.suffix.lower() == ".txt":
+        from core.labelformats.class_lists import schema_from_txt
+        return schema_from_txt(path)
     return load_schema_yaml(path)
 
 

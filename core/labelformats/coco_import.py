@@ -1,7 +1,9 @@
 """COCO segmentation JSON -> index masks: polygons and RLE (compressed and uncompressed).
 
 pycocotools, COCO's own API, decodes every segmentation, so polygons are rasterised exactly as
-COCO's evaluation and tools see them (coordinates on pixel edges: pixel (0, 0) spans 0..1).
+COCO's evaluation and tools see them (coordinates on pixel edges: pixel (0, 0) spans 0..1),
+clipped at the image border as annToMask clips them. A polygon wholly outside the image or with
+fewer than 3 distinct points covers nothing and is skipped; both are counted in the ImportReport.
 Annotations are painted in file order, later over earlier; pixels no annotation covers are void;
 an image listed without annotations gets an all-void mask. Category names map to the schema as
 core.labelformats.classmap says.
@@ -21,6 +23,7 @@ from core.classes import IGNORE_INDEX, ClassSchema
 from core.errors import DataError
 from core.labelformats.classmap import ClassMap
 from core.labelformats.folder_writer import LabelledImage
+from core.labelformats.import_report import ImportReport
 from core.labelformats.jsonfile import field, read_json
 
 
@@ -32,26 +35,41 @@ def decode_rle(rle) -> np.ndarray:
         return coco_mask.decode(rle)
 
 
-def _decode(segm, hw: tuple[int, int], path: Path, what: str) -> np.ndarray:
-    """One annotation's segmentation -> HxW bool."""
+def _polygons(segm: list, hw: tuple[int, int], path: Path, what: str, report: ImportReport):
+    """The polygons pycocotools should fill (it clips them to the image itself), the rest skipped.
+
+    COCO coordinates are on pixel edges: the image spans 0..W x 0..H."""
+    h, w = hw
+    polys, clipped = [], False
+    for k, poly in enumerate(segm, 1):
+        part = f"{what}, polygon {k}" if len(segm) > 1 else what
+        try:
+            pts = np.asarray(poly, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            raise DataError(f"{path}: {part}: a polygon must be a flat list of x, y numbers") from None
+        if not np.isfinite(pts).all():
+            raise DataError(f"{path}: {part}: a polygon's points must be finite numbers")
+        distinct = len(np.unique(pts, axis=0))
+        lo, hi = (pts.min(0), pts.max(0)) if len(pts) else (np.zeros(2), np.zeros(2))
+        if distinct < 3:
+            report.skipped.append(f"{path.name}: {part}: {distinct} distinct points, a polygon needs 3")
+        elif hi[0] <= 0 or hi[1] <= 0 or lo[0] >= w or lo[1] >= h:
+            report.skipped.append(f"{path.name}: {part}: outside the image")
+        else:
+            clipped = clipped or bool((lo < 0).any() or hi[0] > w or hi[1] > h)
+            polys.append(pts.ravel().tolist())
+    if clipped:
+        report.clipped.append(f"{path.name}: {what}")
+    return polys
+
+
+def _decode(segm, hw: tuple[int, int], path: Path, what: str, report: ImportReport) -> np.ndarray | None:
+    """One annotation's segmentation -> HxW bool; None when every polygon of it was skipped."""
     h, w = hw
     if isinstance(segm, list):  # polygons: [[x0, y0, x1, y1, ...], ...]
-        polys = []
-        for poly in segm:
-            try:
-                pts = np.asarray(poly, np.float64).reshape(-1, 2)
-            except (TypeError, ValueError):
-                raise DataError(f"{path}: {what}: a polygon must be a flat list of x, y numbers") from None
-            if len(pts) < 3 or not np.isfinite(pts).all():
-                raise DataError(f"{path}: {what}: a polygon needs at least 3 finite points")
-            out = (pts[:, 0] < 0) | (pts[:, 0] > w) | (pts[:, 1] < 0) | (pts[:, 1] > h)
-            if out.any():
-                x, y = pts[out][0]
-                raise DataError(f"{path}: {what}: polygon outside the image (point ({x:g}, {y:g}) "
-                                f"is beyond the {w}x{h} image, WxH)")
-            polys.append(pts.ravel().tolist())
+        polys = _polygons(segm, hw, path, what, report)
         if not polys:
-            return np.zeros(hw, bool)
+            return None
         rle = coco_mask.merge(coco_mask.frPyObjects(polys, h, w))
     elif isinstance(segm, dict):
         size, counts = segm.get("size"), segm.get("counts")
@@ -83,7 +101,8 @@ def _find_image(file_name: str, roots: list[Path], path: Path) -> Path:
     raise DataError(f"{path}: image {file_name!r} not found in {', '.join(str(r) for r in roots)}")
 
 
-def _read_one(path: Path, schema: ClassSchema, split: str, images_dir: Path | None) -> list[LabelledImage]:
+def _read_one(path: Path, schema: ClassSchema, split: str, images_dir: Path | None,
+              report: ImportReport) -> list[LabelledImage]:
     data = read_json(path)
     classes = ClassMap(schema)
     cats = {}
@@ -119,8 +138,9 @@ def _read_one(path: Path, schema: ClassSchema, split: str, images_dir: Path | No
             mask = np.full(hw, IGNORE_INDEX, np.uint8)
             for a in anns:
                 what = f"annotation {a.get('id', '?')} on {file_name!r}"
-                region = _decode(field(a, "segmentation", path, (list, dict), what), hw, path, what)
-                mask[region] = classes.id_of(cats[a["category_id"]], path, "category")
+                region = _decode(field(a, "segmentation", path, (list, dict), what), hw, path, what, report)
+                if region is not None:
+                    mask[region] = classes.id_of(cats[a["category_id"]], path, "category")
             return mask
 
         image = _find_image(file_name, roots, path)
@@ -139,23 +159,40 @@ def _json_in(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
-def read_coco(src: str | Path, schema: ClassSchema, split: str = "train",
-              images_dir: str | Path | None = None) -> list[LabelledImage]:
-    """LabelledImages from a COCO JSON (images beside it, in images/ beside it, or in images_dir)."""
-    src = Path(src).expanduser()
-    images_dir = Path(images_dir).expanduser() if images_dir else None
+def _json_files(src: Path) -> list[Path]:
+    """The annotation files `src` stands for: itself, the one JSON in the folder, or one per
+    sub-folder (each sub-folder a split)."""
     if src.is_file():
-        return _read_one(src, schema, split, images_dir)
+        return [src]
     if not src.is_dir():
         raise DataError(f"{src}: no such COCO JSON file or folder")
     one = _json_in(src)
     if one is not None:
-        return _read_one(one, schema, split, images_dir)
-    items = []
-    for sub in sorted(d for d in src.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        found = _json_in(sub)
-        if found is not None:
-            items += _read_one(found, schema, sub.name, images_dir)
-    if not items:
+        return [one]
+    found = [f for sub in sorted(d for d in src.iterdir() if d.is_dir() and not d.name.startswith("."))
+             if (f := _json_in(sub)) is not None]
+    if not found:
         raise DataError(f"{src}: no COCO .json file here or in its sub-folders")
-    return items
+    return found
+
+
+def category_names(src: str | Path) -> list[str]:
+    """The category names of every annotation file under `src`, in id order (for from-labels)."""
+    names = []
+    for path in _json_files(Path(src).expanduser()):
+        cats = [c for c in field(read_json(path), "categories", path, list) if isinstance(c, dict)]
+        names += [field(c, "name", path, str, "a category")
+                  for c in sorted(cats, key=lambda c: field(c, "id", path, int, "a category"))]
+    return names
+
+
+def read_coco(src: str | Path, schema: ClassSchema, split: str = "train",
+              images_dir: str | Path | None = None, report: ImportReport | None = None) -> list[LabelledImage]:
+    """LabelledImages from a COCO JSON (images beside it, in images/ beside it, or in images_dir)."""
+    report = report if report is not None else ImportReport()
+    src = Path(src).expanduser()
+    images_dir = Path(images_dir).expanduser() if images_dir else None
+    files = _json_files(src)
+    if src.is_file() or files[0].parent == src:
+        return _read_one(files[0], schema, split, images_dir, report)
+    return [it for f in files for it in _read_one(f, schema, f.parent.name, images_dir, report)]

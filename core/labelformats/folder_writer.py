@@ -43,7 +43,8 @@ class LabelledImage:
         return (self.image.suffix if self.image is not None else self.image_suffix).lower()
 
 
-def _existing_schema(out: Path) -> ClassSchema | None:
+def existing_schema(out: Path) -> ClassSchema | None:
+    """The schema of the folder dataset at `out`, or None when there is none yet."""
     for name in FolderFormat.SCHEMA_FILES:
         if (out / name).is_file():
             return FolderFormat()._schema(out)
@@ -60,7 +61,7 @@ def _check_target(out: Path, items: list[LabelledImage], schema: ClassSchema) ->
         seen[key] = it.source
     if (out / "images").is_dir() and any(io.is_image_file(p) for p in (out / "images").iterdir()):
         raise DataError(f"{out / 'images'}: holds images without split folders; import into a new folder")
-    existing = _existing_schema(out)
+    existing = existing_schema(out)
     if existing is not None and existing.to_dict() != schema.to_dict():
         raise DataError(f"{out}: is a dataset with schema {existing.name}; importing with schema "
                         f"{schema.name} would mix class ids (choose a new folder or the same --classes)")
@@ -101,6 +102,6 @@ def write_folder_dataset(items: Iterable[LabelledImage], out: str | Path, schema
             if progress is not None:
                 progress(i, len(items))
         text = yaml.safe_dump(schema.to_dict(), sort_keys=False, allow_unicode=True)
-        if _existing_schema(out) is None:
+        if existing_schema(out) is None:
             io.atomic_write_bytes(stage.dir / "classes.yaml", text.encode("utf-8"))
         return stage.commit()

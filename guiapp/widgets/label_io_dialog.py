@@ -24,7 +24,9 @@ EXPORT_CHOICES = (("voc", "Pascal VOC / CVAT (palette PNG + labelmap.txt)"),
                   ("coco", "COCO JSON with RLE masks"),
                   ("cityscapes", "Cityscapes gtFine labelIds"),
                   ("folder", "roadseg folder (images/ + masks/)"))
-CLASS_CHOICES = (("camvid", "CamVid-11"), ("cityscapes", "Cityscapes-19"), ("file", "From a classes YAML…"))
+CLASS_CHOICES = (("camvid", "CamVid-11"), ("cityscapes", "Cityscapes-19"),
+                 ("from-labels", "From the label names found (writes classes.yaml)"),
+                 ("file", "From a file: classes.yaml, labelme labels.txt, CVAT labelmap.txt…"))
 ALL_SPLITS = "All splits"
 
 
@@ -51,6 +53,7 @@ class LabelIODialog(QDialog):
         if mode not in ("import", "export"):
             raise ValueError(f"mode must be import or export, not {mode!r}")
         self.mode, self.source, self.task = mode, source, None
+        self.report = None  # the last import's ImportReport (clipped / skipped shapes)
         self.result_path: Path | None = None
         self.setWindowTitle("Import labels" if mode == "import" else "Export labels")
         form = QFormLayout()
@@ -69,7 +72,7 @@ class LabelIODialog(QDialog):
             form.addRow("Input", _path_row(self.input_edit, self._browse_input))
             for key, text in CLASS_CHOICES:
                 self.classes_combo.addItem(text, key)
-            self.classes_edit.setPlaceholderText("classes.yaml")
+            self.classes_edit.setPlaceholderText("classes.yaml, labels.txt or labelmap.txt")
             self.classes_edit.setEnabled(False)
             self.classes_combo.currentIndexChanged.connect(self._classes_changed)
             form.addRow("Classes", self.classes_combo)
@@ -133,7 +136,8 @@ class LabelIODialog(QDialog):
             self.input_edit.setText(path)
 
     def _browse_classes(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Class schema", "", "YAML (*.yaml *.yml)")
+        path, _ = QFileDialog.getOpenFileName(self, "Class schema", "",
+                                              "Class lists (*.yaml *.yml *.txt);;All files (*)")
         if path:
             self.classes_edit.setText(path)
 
@@ -162,10 +166,14 @@ class LabelIODialog(QDialog):
             show_error(self, "Import labels", "Choose the labels to import and an output folder.")
             return None
         if not classes:
-            show_error(self, "Import labels", "Choose a classes YAML file, or CamVid-11 / Cityscapes-19.")
+            show_error(self, "Import labels", "Choose a classes file (classes.yaml, labels.txt, "
+                       "labelmap.txt), or CamVid-11 / Cityscapes-19 / the label names found.")
             return None
+        from core.labelformats.import_report import ImportReport
+
+        report = self.report = ImportReport()
         return lambda progress, cancelled: import_labels(fmt, src, out, classes, split, None,
-                                                         progress, cancelled)
+                                                         progress, cancelled, report)
 
     def start(self) -> bool:
         """Start the conversion in the background; False when the form is incomplete."""
@@ -196,7 +204,10 @@ class LabelIODialog(QDialog):
             self.status.setText("Cancelled; nothing was written.")
             return
         self.result_path = Path(path)
-        self.status.setText(f"Done: {path}")
+        if self.mode == "import" and self.report is not None:
+            self.status.setText(f"Done: {path}\n{self.report.summary()}")
+        else:
+            self.status.setText(f"Done: {path}")
         if self.mode == "import":
             self.imported.emit(str(path))
             if self.open_check.isChecked():

@@ -11,7 +11,7 @@ from tests.core.labelformats.conftest import LABELME_A, labelme_doc, labelme_dir
 def test_labelme_to_folder_then_to_voc_and_back(labelme_dir, tmp_path, capsys):  # noqa: F811
     assert main(["convert", "--from", "labelme", "--to", "folder", "--input", str(labelme_dir),
                  "--out", str(tmp_path / "ds"), "--split", "val"]) == 0
-    assert "wrote 2 images as folder" in capsys.readouterr().out
+    assert "ds: 2 images written, 0 shapes clipped" in capsys.readouterr().out
     src = open_dataset(tmp_path / "ds")
     assert src.splits == ["val"]
     np.testing.assert_array_equal(src.read_mask(src.samples("val")[0]), LABELME_A)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings
 
 from core.data.source import open_dataset
 from guiapp.widgets.label_io_dialog import LabelIODialog, open_label_io
-from tests.core.labelformats.conftest import LABELME_A, labelme_dir, write_rgb  # noqa: F401
+from tests.core.labelformats.conftest import LABELME_A, labelme_dir, labelme_doc, shape, write_rgb  # noqa: F401
 
 
 def _run(qtbot, dialog) -> None:
@@ -54,9 +54,44 @@ def test_incomplete_form_and_yaml_choice(qtbot, tmp_path, errors):
     assert dialog.classes_edit.isEnabled()
     dialog.input_edit.setText(str(tmp_path))
     dialog.out_edit.setText(str(tmp_path / "ds"))
-    assert not dialog.start() and "classes YAML" in errors[-1]
+    assert not dialog.start() and "Choose a classes file" in errors[-1]
     dialog.classes_combo.setCurrentIndex(dialog.classes_combo.findData("cityscapes"))
     assert not dialog.classes_edit.isEnabled() and dialog.classes() == "cityscapes"
+
+
+def _edge_project(tmp_path):
+    """A labelme project as labelme writes it: a person traced off the bottom edge, a chair
+    dragged wholly off the image, and its labels.txt."""
+    d = tmp_path / "data_annotated"
+    write_rgb(d / "2011_000006.jpg", 20, 30)
+    doc = labelme_doc("2011_000006.jpg", 20, 30, [
+        shape("person", [[2.2, 3.1], [12.9, 3.0], [12.4, 20.77], [2.6, 19.6]]),
+        shape("chair", [[31, 2], [40, 2], [35, 9]])])
+    (d / "2011_000006.json").write_text(json.dumps(doc))
+    (tmp_path / "labels.txt").write_text("__ignore__\n_background_\nchair\nperson\n")
+    return d
+
+
+@pytest.mark.parametrize("choice", ["from-labels", "file"])
+def test_import_of_edge_shapes_with_class_lists_shows_the_summary(qtbot, tmp_path, choice):
+    d = _edge_project(tmp_path)
+    dialog = LabelIODialog("import", open_after=False)
+    qtbot.addWidget(dialog)
+    dialog.input_edit.setText(str(d))
+    dialog.classes_combo.setCurrentIndex(dialog.classes_combo.findData(choice))
+    if choice == "file":
+        dialog.classes_edit.setText(str(tmp_path / "labels.txt"))
+    dialog.out_edit.setText(str(tmp_path / "ds"))
+    _run(qtbot, dialog)
+    src = open_dataset(tmp_path / "ds")
+    expected = ("person", "chair") if choice == "from-labels" else ("_background_", "chair", "person")
+    assert src.schema.names == expected
+    person = src.read_mask(src.samples("train")[0])
+    assert (person[19, 3:12] == expected.index("person")).all()  # drawn down to the last row
+    lines = dialog.status.text().splitlines()
+    assert lines[0] == f"Done: {tmp_path / 'ds'}"
+    assert lines[1] == ("1 image written, 1 shape clipped at the image border, 1 skipped "
+                        "(2011_000006.json: shape 2 (polygon 'chair'): outside the image)")
 
 
 def test_export_of_one_split_as_coco(qtbot, synth_data, tmp_path):

@@ -68,15 +68,15 @@ def test_broken_json_is_one_line_naming_the_file(tmp_path, doc_text, match):
     assert not (tmp_path / "ds").exists()
 
 
-def test_polygon_outside_the_image_names_file_and_shape(labelme_dir, tmp_path):
+def test_points_that_are_not_numbers_name_file_and_shape(labelme_dir, tmp_path):
     doc = json.loads((labelme_dir / "b.json").read_text())
-    doc["shapes"].append(shape("car", [[1, 1], [8.6, 1], [3, 4]]))  # x 8.6 > width 8
+    doc["shapes"].append(shape("car", [[1, 1], ["a", 1], [3, 4]]))
     (labelme_dir / "b.json").write_text(json.dumps(doc))
     with pytest.raises(DataError) as err:
         import_labels("labelme", labelme_dir, tmp_path / "ds")
     msg = str(err.value)
     assert msg.startswith(str(labelme_dir / "b.json")) and "shape 2 (polygon 'car')" in msg
-    assert "polygon outside the image" in msg and "(8.6, 1)" in msg
+    assert "list of [x, y] numbers" in msg
     assert not (tmp_path / "ds").exists()  # a.json was fine, but nothing is written
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ds.")]
 
