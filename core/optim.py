@@ -208,18 +208,12 @@ def _onecycle_pct(total_steps: int, warmup_steps: int) -> float:
     return min(max(warmup_steps + 1, 2), total_steps - 1) / total_steps
 
 
-def rebuild_scheduler(name: str, optimizer: torch.optim.Optimizer, total_steps: int,
-                      warmup_steps: int, steps_done: int) -> LRScheduler:
-    """The schedule over a new length, at the step a run has reached (a time budget re-planning
-    its epochs, core.engine.budget). The base lr comes back first (OneCycleLR takes its max_lr
-    from the optimizer's current lr). With a warm-up (``warmup_steps > 0``; onecycle without one
-    ramps over 30% of its length) and ``steps_done`` inside it, every schedule here has had the
-    same lrs whatever its length, so the result is the schedule the run would have had from the
-    start; otherwise the lr moves onto the new curve at that step."""
-    for group in optimizer.param_groups:
-        group["lr"] = group.get("max_lr", group.get("initial_lr", group["lr"]))
-        group.pop("initial_lr", None)
-    scheduler = create_scheduler(name, optimizer, total_steps, warmup_steps)
-    for _ in range(min(int(steps_done), int(total_steps))):
-        scheduler.step()
-    return scheduler
+def schedule_name(name: str) -> str:
+    """The registered schedule `name` (case-insensitive); ConfigError listing them otherwise."""
+    return _pick("schedule", name, _SCHEDULES)
+
+
+def curve_at(name: str, p: float) -> float:
+    """Factor of the base lr of the warm-up + curve schedule `name` at progress p (0..1) past its
+    warm-up; core.engine.budget_schedule runs the same curves over a time budget."""
+    return _CURVES[name](min(max(p, 0.0), 1.0))

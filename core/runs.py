@@ -42,7 +42,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, scores: dict, gflops: float,
                   params: int, efficiency, train_seconds: float, images_per_s: float, device: str,
                   precision: str, cancelled: bool, holdout: dict | None = None,
-                  phases: dict | None = None, data: dict | None = None) -> dict:
+                  phases: dict | None = None, data: dict | None = None, budget: dict | None = None) -> dict:
     """Write `summary.json`: the run's best numbers and the choices that produced them."""
     summary = {
         "name": cfg.display_name,
@@ -60,6 +60,7 @@ def write_summary(run_dir: Path, cfg: TrainConfig, *, best_miou, best_epoch, sco
         "holdout": holdout,
         "phases": phases or {},  # wall seconds per phase of the run (core.engine.phases)
         "data": data,  # the memory plan: where the data lived and why (core.data.memory_plan)
+        "budget": budget,  # a time budget's use: share used, epoch times, the last epoch (core.engine.budget)
         "miou_definition": "one confusion matrix over the val split at full mask resolution, void "
                            "ignored; IoU = TP/(TP+FP+FN); mean over classes in GT or prediction",
     }

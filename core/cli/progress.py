@@ -44,14 +44,18 @@ class TrainPrinter:
         self.failures = failures
         self.bar = None
         self.epochs = 0
+        self.budget_min = 0.0  # a run's time budget, minutes (0: none)
 
     def __call__(self, ev) -> None:
         if isinstance(ev, RunStarted):
             self.epochs = ev.total_epochs
+            self.budget_min = float(ev.config.get("time_budget") or 0.0)
+            length = (f"a {self.budget_min:g}-minute time budget (at most {ev.total_epochs} epochs)"
+                      if self.budget_min else f"{ev.total_epochs} epochs") + f" x {ev.steps_per_epoch} steps"
             print(f"run {ev.run_dir}: {ev.config['arch']}"
                   f"{'/' + ev.config['encoder'] if ev.config.get('encoder') else ''}, {ev.gflops:.2f} GFLOPs, "
-                  f"{ev.params / 1e6:.2f} M params, device {ev.device} ({ev.precision}), "
-                  f"{ev.total_epochs} epochs x {ev.steps_per_epoch} steps", file=self.out, flush=True)
+                  f"{ev.params / 1e6:.2f} M params, device {ev.device} ({ev.precision}), {length}",
+                  file=self.out, flush=True)
             if ev.data_plan:
                 print(ev.data_plan, file=self.out, flush=True)
         elif isinstance(ev, StepDone):
@@ -59,16 +63,17 @@ class TrainPrinter:
                 self.bar = tqdm(total=ev.steps_per_epoch, desc=f"epoch {ev.epoch}", unit="step",
                                 file=sys.stderr, leave=False, initial=ev.epoch_step - 1)
             self.bar.update(1)
-            self.bar.set_postfix(loss=f"{ev.loss:.3f}", img_s=f"{ev.images_per_s:.1f}",
-                                 eta=f"{ev.eta_s / 60:.1f}m", refresh=False)
+            left = {"budget_left" if self.budget_min else "eta": f"{ev.eta_s / 60:.1f}m"}
+            self.bar.set_postfix(loss=f"{ev.loss:.3f}", img_s=f"{ev.images_per_s:.1f}", **left, refresh=False)
         elif isinstance(ev, EpochDone):
             self._close()
             print(f"epoch {ev.epoch}: train loss {ev.train_loss:.4f}  val loss {ev.val_loss:.4f}  "
                   f"val mIoU {ev.miou:.4f}  pixel acc {ev.pixel_acc:.4f}  ({ev.seconds:.0f} s)"
                   f"{'  *best*' if ev.is_best else ''}", file=self.out, flush=True)
-            if ev.total_epochs and ev.total_epochs != self.epochs:
+            if self.budget_min and ev.total_epochs != self.epochs:
                 self.epochs = ev.total_epochs
-                print(f"time budget: {ev.total_epochs} epochs fit", file=self.out, flush=True)
+                print(f"time budget: about {ev.total_epochs} epochs in all at this pace",
+                      file=self.out, flush=True)
         elif isinstance(ev, CheckpointSaved) and not ev.best and self.bar is not None:
             self._close()
         elif isinstance(ev, RunFinished):
@@ -81,6 +86,10 @@ class TrainPrinter:
             spent = describe(s.get("phases"))
             if spent:  # where the time went, so a slow start or end shows without opening a file
                 print(f"time: {spent}", file=self.out, flush=True)
+            budget = s.get("budget")
+            if budget:  # how much of the budget the run used, and how its last epoch ended
+                print(f"time budget: {budget['used_s'] / 60:.1f} of {self.budget_min:g} min used "
+                      f"({budget['epochs']} epochs); last epoch: {budget['last_epoch']}", file=self.out, flush=True)
             held = s.get("holdout")
             if held and held.get("miou") is not None:
                 print(f"held-out {held_out_names(held['prefixes'])} ({held['images']} images, best checkpoint): "

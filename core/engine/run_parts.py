@@ -17,6 +17,7 @@ from core.engine.phases import Phases
 from core.evaluate import Predictor
 from core.flops import count_gflops, count_params
 from core.losses import AuxLoss
+from core.engine.budget_schedule import BudgetSchedule
 from core.optim import create_optimizer, create_scheduler
 
 
@@ -44,11 +45,6 @@ class RunParts:
     steps_per_epoch: int
     warmup_steps: int
     plan: object = None  # core.data.memory_plan.MemoryPlan: where the data lives
-
-    def new_scheduler(self, cfg: TrainConfig, epochs: int) -> None:
-        """A schedule over `epochs` epochs (a time budget's plan read back on resume)."""
-        self.scheduler = create_scheduler(cfg.schedule, self.optimizer, self.steps_per_epoch * epochs,
-                                          self.warmup_steps)
 
 
 def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -> RunParts:
@@ -93,7 +89,10 @@ def build_parts(cfg: TrainConfig, ddp, phases: Phases, resuming: bool = False) -
                                      cfg.momentum, cfg.nesterov)
     steps_per_epoch = len(loader)
     warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
-    scheduler = create_scheduler(cfg.schedule, optimizer, steps_per_epoch * cfg.epochs, warmup_steps)
+    if cfg.time_budget:  # the lr follows the share of the budget used, not a step count
+        scheduler = BudgetSchedule(cfg.schedule, optimizer, warmup_steps)
+    else:
+        scheduler = create_scheduler(cfg.schedule, optimizer, steps_per_epoch * cfg.epochs, warmup_steps)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     predictor = Predictor(scored, source.schema, cfg.image_size, device, precision, cfg, channels_last)
     return RunParts(source, source.schema, loader, generator, model, net, ema, scored, loss_fn, optimizer,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class RunState:
-    epochs: int  # the plan; a time budget may lower it after the first epochs
+    epochs: int  # the run's length: --epochs, or with a time budget the estimate at the latest pace
     epoch: int = 0
     epoch_step: int = 0
     best_miou: float = -1.0
@@ -20,6 +20,13 @@ class RunState:
     train_seconds: float = 0.0
     images_seen: int = 0
     epoch_seconds: list[float] = field(default_factory=list)  # each finished epoch's wall time
+    # with a time budget (core.engine.budget): the latest pace, the current epoch's steps (it may be
+    # a shortened last one), whether it is the last, and a note on a shortened or skipped epoch
+    step_s: float = 0.0
+    overhead_s: float = 0.0
+    epoch_steps: int = 0
+    last_epoch: bool = False
+    budget_note: str = ""
 
     @property
     def has_best(self) -> bool:
@@ -37,6 +44,8 @@ class RunState:
             "best_miou": self.best_miou, "best_epoch": self.best_epoch,
             "train_seconds": self.train_seconds, "images_seen": self.images_seen,
             "epochs": self.epochs, "epoch_seconds": list(self.epoch_seconds),
+            "step_s": self.step_s, "overhead_s": self.overhead_s, "epoch_steps": self.epoch_steps,
+            "last_epoch": self.last_epoch, "budget_note": self.budget_note,
         }
 
     @classmethod
@@ -45,7 +54,10 @@ class RunState:
         return cls(epochs=epochs, epoch=int(st["epoch"]), epoch_step=int(st["epoch_step"]),
                    best_miou=float(st["best_miou"]), best_epoch=int(st["best_epoch"]),
                    train_seconds=float(st["train_seconds"]), images_seen=int(st["images_seen"]),
-                   epoch_seconds=[float(t) for t in st.get("epoch_seconds", [])])
+                   epoch_seconds=[float(t) for t in st.get("epoch_seconds", [])],
+                   step_s=float(st.get("step_s", 0.0)), overhead_s=float(st.get("overhead_s", 0.0)),
+                   epoch_steps=int(st.get("epoch_steps", 0)), last_epoch=bool(st.get("last_epoch", False)),
+                   budget_note=str(st.get("budget_note", "")))
 
     def best_checkpoint(self, parts, cfg, miou: float) -> dict:
         """`best.pt`'s contents: the scored weights (the moving average when there is one)."""

@@ -22,7 +22,7 @@ import torch
 
 from core.config import TrainConfig
 from core.engine import distributed, setup
-from core.engine.budget import replan
+from core.engine import budget as time_budget
 from core.engine.checkpoint import CheckpointWriter, load_checkpoint
 from core.engine.events import (CheckpointSaved, EpochDone, RunFailed, RunFinished, RunStarted,
                                 StepDone)
@@ -36,7 +36,6 @@ from core.engine.tensorboard_log import TensorBoardLogger
 from core.errors import ConfigError, DataError, RoadsegError
 from core.evaluate import evaluate_model
 from core.flops import efficiency
-from core.optim import rebuild_scheduler
 from core.runs import write_summary
 
 Listener = Callable[[object], None]
@@ -54,13 +53,15 @@ class _Stopped(Exception):
 class Trainer:
     """Train one configuration into its run folder (`config.out`)."""
 
-    def __init__(self, config: TrainConfig, listeners: Iterable[Listener] = (), resume: bool = False):
+    def __init__(self, config: TrainConfig, listeners: Iterable[Listener] = (), resume: bool = False,
+                 clock: Callable[[], float] = time.perf_counter):
         if not config.out:
             raise ConfigError("no run folder given (--out RUNDIR)")
         self.config = config
         self.run_dir = Path(config.out)
         self.listeners: list[Listener] = list(listeners)
         self.resume = resume
+        self._clock = clock  # epoch wall times, which a time budget spends (a test passes a fake one)
         self._cancel = threading.Event()
         self._ddp: distributed.DistContext | None = None
         self._tb = TensorBoardLogger(self.run_dir)  # writes only on events, so only on rank 0
@@ -124,10 +125,15 @@ class Trainer:
         self._writer = CheckpointWriter()
         cancelled = False
         try:
-            while state.epoch < min(cfg.epochs, state.epochs):
+            while state.epoch < cfg.epochs:
+                steps = self._next_epoch(parts, state)  # the one place that decides to go on
+                if not steps:
+                    break
                 with self.phases("training"):  # steps and the waits for their batches
-                    train_loss = self._train_epoch(parts, state, step, stop, ddp)
+                    train_loss = self._train_epoch(parts, state, step, stop, ddp, steps)
                 self._end_epoch(parts, state, train_loss, ddp)
+                if state.last_epoch:
+                    break
         except _Stopped:
             cancelled = True
             self._save_last(parts, state, ddp)
@@ -161,11 +167,9 @@ class Trainer:
         if self.resume and last_path.exists():
             with self.phases("resume"):
                 st = load_checkpoint(last_path, map_location=parts.device)
-                # the budget's plan, not a longer --epochs given on resume
+                # the budget's estimate, not a longer --epochs given on resume
                 epochs = min(int(st.get("epochs", cfg.epochs)), cfg.epochs) if cfg.time_budget else cfg.epochs
                 state = RunState.from_checkpoint(st, epochs)
-                if cfg.time_budget:  # before the optimizer's state comes back
-                    parts.new_scheduler(cfg, epochs)
                 parts.model.load_state_dict(st["model"])
                 parts.optimizer.load_state_dict(st["optimizer"])
                 parts.scheduler.load_state_dict(st["scheduler"])
@@ -183,17 +187,37 @@ class Trainer:
             cfg.to_yaml(self.run_dir / "config.yaml")
         return state
 
-    def _train_epoch(self, parts: RunParts, state: RunState, step: TrainStep, stop: StopMode, ddp) -> float:
-        """The steps of epoch `state.epoch` from `state.epoch_step` on; the mean step loss."""
+    def _next_epoch(self, parts: RunParts, state: RunState) -> int:
+        """Steps of the epoch to run next (0: the run ends here). Without a time budget every epoch
+        up to --epochs is whole; with one, core.engine.budget plans it from the latest pace."""
+        cfg = self.config
+        if not cfg.time_budget:
+            return parts.steps_per_epoch
+        if state.epoch_step and state.epoch_steps:  # resumed inside an epoch: its plan stands
+            return state.epoch_steps
+        pace = time_budget.Pace(state.step_s, state.overhead_s) if state.epoch_seconds else None
+        plan = time_budget.next_epoch(cfg.time_budget * 60, sum(state.epoch_seconds), pace,
+                                      parts.steps_per_epoch, state.epoch, cfg.epochs, parts.scheduler.progress())
+        if plan.note:
+            state.budget_note = plan.note
+        state.epoch_steps, state.last_epoch = plan.steps, plan.last
+        if plan.steps:
+            parts.scheduler.begin_epoch(plan.progress_start, plan.progress_end, plan.steps)
+        return plan.steps
+
+    def _train_epoch(self, parts: RunParts, state: RunState, step: TrainStep, stop: StopMode, ddp,
+                     steps: int) -> float:
+        """Steps `state.epoch_step`..`steps` of epoch `state.epoch`; the mean step loss."""
         cfg = self.config
         parts.net.train()
         parts.generator.manual_seed(cfg.seed * 100_003 + state.epoch)  # same order on resume
         distributed.set_epoch(parts.loader, state.epoch)
-        self._epoch_t0 = time.perf_counter()
+        self._epoch_t0 = self._clock()
+        self._epoch_steps = steps
         self._pace.start()
         reader, losses = LossReader(), []
         try:  # resume: from where it stopped
-            for i, (x, y) in _batches_from(parts.loader, state.epoch_step):
+            for i, (x, y) in _batches_from(parts.loader, state.epoch_step, steps):
                 if ddp.any(self._cancel.is_set()):  # every rank stops at the same step
                     self._report_steps(parts, state, reader, losses)
                     raise _Stopped
@@ -216,6 +240,7 @@ class Trainer:
             self._report_steps(parts, state, reader, losses)
             raise
         self._report_steps(parts, state, reader, losses)
+        self._train_end = self._clock()
         return sum(losses) / max(len(losses), 1)
 
     def _report_steps(self, parts: RunParts, state: RunState, reader: LossReader, losses: list) -> None:
@@ -232,9 +257,11 @@ class Trainer:
             state.epoch_step = i + 1
             state.images_seen += images
             losses.append(value)
-            left = parts.steps_per_epoch * state.epochs - global_step
-            self._emit(StepDone(state.epoch + 1, global_step, i + 1, parts.steps_per_epoch, value, lr,
-                                rate, self._pace.eta_s(left, state.epochs - state.epoch)))
+            if cfg.time_budget:  # what is left of the budget
+                eta = max(cfg.time_budget * 60 - sum(state.epoch_seconds) - (self._clock() - self._epoch_t0), 0.0)
+            else:
+                eta = self._pace.eta_s(parts.steps_per_epoch * state.epochs - global_step, state.epochs - state.epoch)
+            self._emit(StepDone(state.epoch + 1, global_step, i + 1, self._epoch_steps, value, lr, rate, eta))
 
     def _end_epoch(self, parts: RunParts, state: RunState, train_loss: float, ddp) -> None:
         """Validate, keep the best weights, re-plan a time budget, write metrics and last.pt."""
@@ -255,15 +282,15 @@ class Trainer:
         if is_best:
             state.best_miou, state.best_epoch = miou, state.epoch
             self._last_iou = res.scores.to_dict(list(parts.schema.names))
-        seconds = time.perf_counter() - self._epoch_t0
+        seconds = self._clock() - self._epoch_t0
         lr = parts.optimizer.param_groups[0]["lr"]
         if cfg.time_budget:
-            self._replan(parts, state, seconds, ddp)
+            self._time_epoch(parts, state, seconds, ddp)
         iou = [None if math.isnan(v) else float(v) for v in res.scores.iou]
         record = {"epoch": state.epoch, "train_loss": train_loss, "val_loss": res.loss, "miou": miou,
                   "pixel_acc": float(res.scores.pixel_acc), "iou": iou, "lr": lr, "seconds": seconds,
                   "epochs": state.epochs}
-        final = state.epoch >= min(cfg.epochs, state.epochs)  # no step follows: write in place
+        final = state.epoch >= cfg.epochs or state.last_epoch  # no step follows: write in place
         with self.phases("checkpoints"):
             if is_best:  # best.pt first: last.pt records this epoch as the best, so it must exist
                 if ddp.is_main:
@@ -282,16 +309,18 @@ class Trainer:
         self._emit(EpochDone(state.epoch, train_loss, res.loss, miou, record["pixel_acc"], iou, is_best,
                              seconds, lr, state.epochs))
 
-    def _replan(self, parts: RunParts, state: RunState, seconds: float, ddp) -> None:
-        """The time budget's plan after this epoch; the schedule follows a shortened plan."""
+    def _time_epoch(self, parts: RunParts, state: RunState, seconds: float, ddp) -> None:
+        """Record the epoch's time and pace against the budget, and the run's estimated length."""
         cfg = self.config
         # every rank plans on the same (mean) times, so all stop after the same epoch
-        state.epoch_seconds.append(float(ddp.mean(torch.tensor(seconds, device=parts.device))))
-        planned = replan(cfg.time_budget * 60, cfg.epochs, state.epochs, state.epoch_seconds)
-        if planned != state.epochs:
-            state.epochs = planned
-            parts.scheduler = rebuild_scheduler(cfg.schedule, parts.optimizer, parts.steps_per_epoch * planned,
-                                                parts.warmup_steps, state.epoch * parts.steps_per_epoch)
+        train_s, seconds = (float(v) for v in ddp.mean(torch.tensor(
+            [self._train_end - self._epoch_t0, seconds], dtype=torch.float64, device=parts.device)))
+        state.epoch_seconds.append(seconds)
+        state.step_s = train_s / max(self._epoch_steps, 1)
+        state.overhead_s = max(seconds - train_s, 0.0)
+        state.epochs = state.epoch if state.last_epoch else time_budget.epochs_estimate(
+            cfg.time_budget * 60, sum(state.epoch_seconds), time_budget.Pace(state.step_s, state.overhead_s),
+            parts.steps_per_epoch, state.epoch, cfg.epochs)
 
     def _finish(self, parts: RunParts, state: RunState, cancelled: bool, device_label: str, ddp) -> dict:
         """Score the held-out sequence, write summary.json, report the end."""
@@ -312,6 +341,8 @@ class Trainer:
                 images_per_s=state.images_seen / state.train_seconds if state.train_seconds else 0.0,
                 device=device_label, precision=parts.precision, cancelled=cancelled, holdout=holdout,
                 phases=self.phases.rounded(), data=parts.plan.to_dict() if parts.plan is not None else None,
+                budget=time_budget.describe_use(cfg.time_budget * 60, state.epoch_seconds, state.budget_note)
+                if cfg.time_budget else None,
             )
         ddp.barrier()  # no rank leaves before rank 0's files are complete
         self._emit(RunFinished(str(self.run_dir), summary, cancelled))
@@ -328,12 +359,15 @@ class Trainer:
                 **res.scores.to_dict(list(parts.schema.names))}
 
 
-def _batches_from(loader, start: int):
-    """(index, batch) of the epoch's batches from `start` on. The batched loaders skip the
-    batches before it unread (core.data.batch_loader.iter_from); a DataLoader draws them again."""
-    if start and hasattr(loader, "iter_from"):
-        return enumerate(loader.iter_from(start), start)
-    return ((i, b) for i, b in enumerate(loader) if i >= start)
+def _batches_from(loader, start: int, stop: int):
+    """(index, batch) of the epoch's batches `start`..`stop` - 1. The batched loaders skip the
+    batches before `start` unread (core.data.batch_loader.iter_from); a DataLoader draws them again."""
+    batches = enumerate(loader.iter_from(start), start) if start and hasattr(loader, "iter_from") else enumerate(loader)
+    for i, batch in batches:
+        if i >= stop:
+            return
+        if i >= start:
+            yield i, batch
 
 
 def _to_device(x: torch.Tensor, y: torch.Tensor, parts: RunParts) -> tuple[torch.Tensor, torch.Tensor]:

@@ -66,6 +66,7 @@ class TrainView(QWidget):
         self._cost_task = None
         self._steps_per_epoch = 1
         self._total_epochs = 1
+        self._budget_s = 0  # the running run's time budget in seconds (0: none)
         self.last_summary: dict | None = None
 
         self.presets = PresetPicker()
@@ -308,8 +309,11 @@ class TrainView(QWidget):
     def _ev_RunStarted(self, ev) -> None:
         self._steps_per_epoch = max(1, ev.steps_per_epoch)
         self._total_epochs = ev.total_epochs
-        self.progress.setRange(0, max(1, ev.total_steps))
-        self.progress.setValue(ev.start_epoch * ev.steps_per_epoch)
+        # with a time budget the bar is the budget's seconds, which the run spends whatever its pace
+        minutes = float((ev.config or {}).get("time_budget") or 0.0)
+        self._budget_s = max(1, round(minutes * 60)) if minutes else 0
+        self.progress.setRange(0, self._budget_s or max(1, ev.total_steps))
+        self.progress.setValue(0 if self._budget_s else ev.start_epoch * ev.steps_per_epoch)
         name = Path(ev.run_dir).name
         self.header.setText(f"{name}  <span style='color:#5b6670; font-weight:400'>"
                             f"{ev.device} · {ev.precision} · {ev.gflops:.2f} GFLOPs · "
@@ -321,15 +325,20 @@ class TrainView(QWidget):
     def _ev_StepDone(self, ev) -> None:
         self.curves.add_step(ev.step, ev.loss, ev.lr)
         self.curves_box.show_content()
-        self.progress.setValue(ev.step)
         speed = f"{ev.images_per_s:.1f} img/s · " if ev.images_per_s else ""  # 0: torchrun
+        if self._budget_s:  # epochs are an estimate; what counts is the budget's time left
+            self.progress.setValue(int(self._budget_s - min(ev.eta_s, self._budget_s)))
+            self.status.setText(f"Epoch {ev.epoch} of about {self._total_epochs} · step {ev.epoch_step}/"
+                                f"{ev.steps_per_epoch} · {speed}{format_seconds(ev.eta_s)} of the "
+                                f"{self._budget_s / 60:g}-min budget left")
+            return
+        self.progress.setValue(ev.step)
         self.status.setText(f"Epoch {ev.epoch}/{self._total_epochs} · step {ev.epoch_step}/"
                             f"{ev.steps_per_epoch} · {speed}ETA {format_seconds(ev.eta_s)}")
 
     def _ev_EpochDone(self, ev) -> None:
-        if ev.total_epochs and ev.total_epochs != self._total_epochs:  # a time budget's plan
+        if ev.total_epochs and ev.total_epochs != self._total_epochs:  # a time budget's estimate
             self._total_epochs = ev.total_epochs
-            self.progress.setRange(0, max(1, ev.total_epochs * self._steps_per_epoch))
         self.curves.add_epoch(ev.epoch, ev.train_loss, ev.val_loss, ev.miou, ev.is_best)
         self.curves_box.show_content()
         best = self.curves.best
@@ -342,9 +351,14 @@ class TrainView(QWidget):
         self.last_summary = ev.summary
         what = "Cancelled — last.pt kept" if ev.cancelled else "Finished"
         best = ev.summary.get("best_miou") if isinstance(ev.summary, dict) else None
-        self.status.setText(what + (f" · best mIoU {best:.3f}" if isinstance(best, float) else ""))
+        budget = ev.summary.get("budget") if isinstance(ev.summary, dict) else None
+        used = f" · {budget['used_s'] / 60:.1f} of {budget['budget_s'] / 60:g} min used" if budget else ""
+        self.status.setText(what + (f" · best mIoU {best:.3f}" if isinstance(best, float) else "") + used)
         spent = describe(ev.summary.get("phases")) if isinstance(ev.summary, dict) else ""
-        self.status.setToolTip(f"Where the run's time went: {spent}" if spent else "")
+        tip = [f"Where the run's time went: {spent}"] if spent else []
+        if budget:
+            tip.append(f"Last epoch: {budget['last_epoch']}; epoch times {budget.get('epoch_s', {})}")
+        self.status.setToolTip("\n".join(tip))
         self.state.run_finished.emit(ev.run_dir)
 
     def _on_run_ended(self, index: int, status: str, _run_dir: str) -> None:

@@ -174,7 +174,10 @@ def test_train_with_a_time_budget_reports_the_epochs_that_fit(synth_data, tmp_pa
     assert main(["train", "--data", str(synth_data), "--arch", "baseline", "--epochs", "3", "--time-budget",
                  "0.001", "--image-size", "32x48", "--batch-size", "4", "--augment", "none",
                  "--out", str(out)]) == 0
-    assert "time budget: 1 epochs fit" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "a 0.001-minute time budget (at most 3 epochs)" in printed
+    assert "time budget: about 1 epochs in all at this pace" in printed
+    assert "time budget: 0.0 of 0.001 min used (1 epochs); last epoch: epoch 2 skipped" in printed
     assert TrainConfig.from_yaml(out / "config.yaml").time_budget == 0.001
     assert json.loads((out / "summary.json").read_text())["epochs"] == 1
 

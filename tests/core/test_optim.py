@@ -156,36 +156,3 @@ def test_bad_arguments():
         create_scheduler("poly", opt, 0)
     with pytest.raises(ConfigError, match="warmup_steps"):
         create_scheduler("poly", opt, 10, warmup_steps=-1)
-
-
-@pytest.mark.parametrize("name", ["onecycle", "poly", "cosine"])
-def test_rebuilt_schedule_inside_the_warmup_is_the_one_planned_from_the_start(name):
-    from core.optim import rebuild_scheduler
-
-    def lrs(opt, sched, n):
-        out = []
-        for _ in range(n):
-            out.append(opt.param_groups[0]["lr"])
-            opt.step()
-            sched.step()
-        return out
-
-    planned = create_optimizer("adamw", [torch.nn.Parameter(torch.zeros(1))], 2e-3)
-    reference = lrs(planned, create_scheduler(name, planned, 300, 30), 300)
-    opt = create_optimizer("adamw", [torch.nn.Parameter(torch.zeros(1))], 2e-3)
-    first = lrs(opt, create_scheduler(name, opt, 1000, 30), 20)  # planned for 1000, 20 steps in
-    assert first == reference[:20]
-    rebuilt = rebuild_scheduler(name, opt, 300, 30, 20)
-    assert lrs(opt, rebuilt, 280) == pytest.approx(reference[20:], rel=1e-12, abs=0)
-
-
-def test_rebuilt_schedule_after_the_warmup_joins_the_new_curve():
-    from core.optim import rebuild_scheduler
-
-    opt = create_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], 0.1)
-    sched = create_scheduler("poly", opt, 100, 0)
-    for _ in range(10):
-        opt.step()
-        sched.step()
-    rebuild_scheduler("poly", opt, 40, 0, 10)
-    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * lr_factor("poly", 10, 40, 0))

@@ -85,7 +85,7 @@ def test_options_grey_out_where_they_do_not_apply(view):
 
 
 def test_time_budget_box_and_a_plan_that_shortens_the_run(view):
-    from core.engine.events import EpochDone, RunStarted
+    from core.engine.events import EpochDone, RunFinished, RunStarted, StepDone
 
     f = view.form
     assert view.build_config().time_budget == 0.0 and f.time_budget.text() == "off"
@@ -95,11 +95,19 @@ def test_time_budget_box_and_a_plan_that_shortens_the_run(view):
     assert f.time_budget.value() == 20
     f.set_config(view.build_config().replace(time_budget=0.5))  # half a minute is not "off"
     assert view.build_config().time_budget == 0.5
-    # the run starts planned for 100 epochs of 10 steps; after epoch 1 the budget fits 60
-    view._on_event(RunStarted("runs/x", {}, 0, 100, 10, 1000, "cpu", "bf16", 6.5, 5_750_000))
-    assert view.progress.maximum() == 1000
+    # a run with a 55-minute budget: the bar is the budget's time, the epochs an estimate
+    view._on_event(RunStarted("runs/x", {"time_budget": 55}, 0, 100, 10, 1000, "cpu", "bf16", 6.5, 5_750_000))
+    assert view.progress.maximum() == 3300
+    view._on_event(StepDone(1, 3, 3, 10, 0.9, 1e-3, 12.0, 3000.0))
+    assert view.progress.value() == 300
+    assert view.status.text() == "Epoch 1 of about 100 · step 3/10 · 12.0 img/s · 50:00 of the 55-min budget left"
     view._on_event(EpochDone(1, 1.0, 1.0, 0.2, 0.5, [], True, 30.0, 1e-3, 60))
-    assert view.progress.maximum() == 600 and view._total_epochs == 60
+    assert view._total_epochs == 60 and view.progress.maximum() == 3300
+    view._on_event(RunFinished("runs/x", {"best_miou": 0.5, "budget": {
+        "budget_s": 3300.0, "used_s": 3270.0, "epochs": 61, "last_epoch": "whole",
+        "epoch_s": {"min": 30.0, "median": 31.0, "max": 90.0}}}, False))
+    assert view.status.text() == "Finished · best mIoU 0.500 · 54.5 of 55 min used"
+    assert "Last epoch: whole" in view.status.toolTip()
 
 
 def test_boundary_head_box_applies_to_ddrnet_only(view):
