@@ -1,4 +1,4 @@
-"""Device and precision choice: `auto` picks CUDA, then MPS, then CPU (README, "Conventions")."""
+"""Device and precision choice: `auto` picks CUDA, then MPS, then CPU (docs/architecture.md, "Conventions")."""
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,6 +1,6 @@
 """Confusion matrix over a whole split, and the scores read from it (IoU, mIoU, accuracy, Dice).
 
-Convention (README, "Conventions"): one matrix accumulated over every pixel of a split, void pixels skipped;
+Convention (docs/architecture.md, "Conventions"): one matrix accumulated over every pixel of a split, void pixels skipped;
 IoU per class = TP / (TP + FP + FN); mIoU = mean IoU over the classes that occur in the ground
 truth *or* the prediction (a class absent from both has IoU NaN and is left out). Averaging
 per-image IoUs instead gives a different, noisier number, so per-image scores are only for

@@ -8,7 +8,7 @@ RUNS_DIR holds a run trained on another split (e.g. camvid-fast on train). The s
 first run in the Model list, scores the split in the view's background worker, opens --image
 (default: the one with the largest unlabelled region, void the model is sure is a class) and
 leaves the mouse on its largest unlabelled region (else its largest region), so the status line
-names it. It reads the dataset and writes nothing into it. The README's picture: CamVid val
+names it. It reads the dataset and writes nothing into it. The picture in docs/label-errors.md: CamVid val
 with camvid-fast trained on train, `--image 0016E5_08101 --suggested Pedestrian` (a pedestrian
 nobody labelled).
 """
