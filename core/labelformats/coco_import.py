@@ -98,7 +98,8 @@ def _find_image(file_name: str, roots: list[Path], path: Path) -> Path:
         for cand in (root / rel, root / rel.name):
             if cand.is_file():
                 return cand
-    raise DataError(f"{path}: image {file_name!r} not found in {', '.join(str(r) for r in roots)}")
+    raise DataError(f"{path}: image {file_name!r} not found in {', '.join(str(r) for r in roots)}; pass "
+                    "--images with the folder its file_name entries are relative to")
 
 
 def _read_one(path: Path, schema: ClassSchema, split: str, images_dir: Path | None,

@@ -93,7 +93,8 @@ def _labels(data: dict, path: Path, classes: ClassMap, hw: tuple[int, int],
     declared = (data.get("imageHeight"), data.get("imageWidth"))
     if None not in declared and tuple(declared) != tuple(hw):
         raise DataError(f"{path}: imageHeight x imageWidth is {declared[0]}x{declared[1]} "
-                        f"but the image is {hw[0]}x{hw[1]}")
+                        f"but the image is {hw[0]}x{hw[1]}; the shapes were drawn on another image "
+                        "(open the file in labelme with its own image and save it again)")
     # labelme2voc starts every mask as `_background_` (class 0 of labels.txt): a schema with that
     # class gets it where no shape was drawn; any other schema gets void there
     painter = rasterize.ShapePainter(hw, classes.id_of(BACKGROUND, path))
@@ -135,7 +136,8 @@ def read_labelme(src: str | Path, schema: ClassSchema, split: str = "train",
         elif data.get("imageData"):
             item.image_bytes, item.image_suffix = _embedded_image(data, path)
         else:
-            raise DataError(f"{path}: image {image_path!r} not found beside it, and no imageData")
+            raise DataError(f"{path}: image {image_path!r} not found beside it, and no imageData; put the "
+                            "image where imagePath says, or save the file in labelme with image data")
         items.append(item)
     return items
 

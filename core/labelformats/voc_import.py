@@ -77,7 +77,9 @@ def colour_to_ids(rgb: np.ndarray, keys: np.ndarray, ids: np.ndarray, path: Path
     if not known.all():
         bad = np.unique(packed[~known])[:5]
         shown = ", ".join(str(((int(v) >> 16) & 255, (int(v) >> 8) & 255, int(v) & 255)) for v in bad)
-        raise DataError(f"{path}: colours {shown} are not in {labelmap.FILE} (or the class schema)")
+        raise DataError(f"{path}: colours {shown} are not in {labelmap.FILE} (or the class schema); list them "
+                        f"in {labelmap.FILE}, or pass --classes with the schema these masks were drawn in "
+                        "(for labelme2voc's output: its labels.txt)")
     return ids[pos]
 
 
