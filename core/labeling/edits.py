@@ -121,6 +121,18 @@ def polygon_stencil(points: list[tuple[float, float]],
     return rect, stencil.astype(bool)
 
 
+def region_stencil(region: np.ndarray, allowed: np.ndarray | None = None) -> tuple[Rect, np.ndarray] | None:
+    """A whole-image boolean region (a click-to-segment proposal) as the rect around it and its
+    stencil, limited to `allowed` pixels when given; None when nothing is left."""
+    if allowed is not None:
+        region = region & allowed
+    ys, xs = np.nonzero(region)
+    if not len(ys):
+        return None
+    rect = Rect(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    return rect, region[rect.slices].copy()
+
+
 def flood_stencil(mask: np.ndarray, x: int, y: int) -> tuple[Rect, np.ndarray] | None:
     """The 4-connected region of the class at (x, y) (cv2.floodFill in mask-only mode)."""
     h, w = mask.shape

@@ -129,6 +129,16 @@ class LabelSession:
     def fill_polygon(self, points: list[tuple[float, float]], value: int) -> Rect | None:
         return self._apply_once(edits.polygon_stencil(points, self.mask.shape), value, "polygon")
 
+    def paint_region(self, region: np.ndarray, value: int, only_void: bool = False,
+                     label: str = "segment") -> Rect | None:
+        """Give the pixels of an HxW boolean region the class `value` as one undo step; with
+        `only_void`, only those still void keep what is labelled."""
+        region = np.asarray(region, bool)
+        if region.shape != self.mask.shape:
+            raise ValueError(f"{self.name}: region {region.shape} != mask {self.mask.shape}")
+        allowed = self.mask == IGNORE_INDEX if only_void else None
+        return self._apply_once(edits.region_stencil(region, allowed), value, label)
+
     def replace_mask(self, new_mask: np.ndarray, label: str) -> Rect | None:
         """Swap in a whole mask (pre-label, restore) as one undoable step."""
         new_mask = np.asarray(new_mask, np.uint8)

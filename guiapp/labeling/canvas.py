@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
@@ -66,7 +67,13 @@ class LabelCanvas(QGraphicsView):
         self.polygon_item = OutlinePathItem()
         self.polygon_item.setPen(_pen("#ffd400", 2.0))
         self.polygon_item.setBrush(QBrush(QColor(255, 212, 0, 50)))
+        self.segment_item = OutlinePathItem()  # the Segment tool's proposal, points and box
+        self.segment_item.setPen(_pen("#00e5ff", 2.0))
+        self.segment_item.setBrush(QBrush(QColor(0, 229, 255, 60)))
+        self.segment_marks = OutlinePathItem()
+        self.segment_marks.setPen(_pen("#ffffff", 1.5))
         for z, item in enumerate((self.image_item, self.mask_layer, self.pred_layer,
+                                  self.segment_item, self.segment_marks,
                                   self.polygon_item, self.brush_ring)):
             item.setZValue(z)
             self.scene().addItem(item)
@@ -75,6 +82,7 @@ class LabelCanvas(QGraphicsView):
         self._hover_pos: QPointF | None = None
         self._pan_from: QPointF | None = None
         self._space = False
+        self._left_down = False  # a left press went to the tool (a Shift+click does not)
         self._shape: tuple[int, int] | None = None
         self._fitted = True  # showing the whole image: keep doing so when the view resizes
         editor.session_changed.connect(self._on_session)
@@ -190,6 +198,35 @@ class LabelCanvas(QGraphicsView):
             path.addEllipse(QPointF(*points[0]), r, r)
         self.polygon_item.setPath(path)
 
+    def show_segment(self, mask, points, labels, box) -> None:
+        """The Segment tool's proposal as its outline (in image coordinates, so it follows zoom
+        and pan), its points (+ on the object, x off it) and its box."""
+        path = QPainterPath()
+        if mask is not None and mask.any():
+            contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+            for c in contours:
+                c = c.reshape(-1, 2)
+                path.moveTo(float(c[0, 0]), float(c[0, 1]))
+                for x, y in c[1:]:
+                    path.lineTo(float(x), float(y))
+                path.closeSubpath()
+        self.segment_item.setPath(path)
+        marks = QPainterPath()
+        r = 5 / max(self.zoom(), 1e-6)  # ~10 px on screen
+        for (x, y), positive in zip(points, labels, strict=True):
+            marks.moveTo(x - r, y)
+            marks.lineTo(x + r, y)
+            if positive:
+                marks.moveTo(x, y - r)
+                marks.lineTo(x, y + r)
+            else:
+                marks.moveTo(x - r, y - r)
+                marks.lineTo(x + r, y + r)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            marks.addRect(QRectF(QPointF(min(x0, x1), min(y0, y1)), QPointF(max(x0, x1), max(y0, y1))))
+        self.segment_marks.setPath(marks)
+
     def _update_ring(self) -> None:
         show = (self._hover_pos is not None and self.tool.shows_brush and self._pan_from is None
                 and not self._space and self._shape is not None)
@@ -220,7 +257,12 @@ class LabelCanvas(QGraphicsView):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             self._update_ring()
+        elif event.button() == Qt.MouseButton.RightButton or (
+                event.button() == Qt.MouseButton.LeftButton
+                and event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self.tool.secondary_press(self.to_image(event.position()))
         elif event.button() == Qt.MouseButton.LeftButton:
+            self._left_down = True
             self.tool.press(self.to_image(event.position()))
         event.accept()
 
@@ -251,7 +293,8 @@ class LabelCanvas(QGraphicsView):
             self._pan_from = None
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space
                                       else Qt.CursorShape.CrossCursor)
-        elif event.button() == Qt.MouseButton.LeftButton:
+        elif event.button() == Qt.MouseButton.LeftButton and self._left_down:
+            self._left_down = False
             self.tool.release(self.to_image(event.position()))
         self._update_ring()
         event.accept()

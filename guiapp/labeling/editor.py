@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, Signal
 from core.classes import IGNORE_INDEX
 from core.labeling.edits import Rect
 
-TOOLS = ("brush", "eraser", "fill", "polygon", "predict")
+TOOLS = ("brush", "eraser", "fill", "polygon", "segment", "predict")
 TOOL_TITLES = {"brush": "Brush", "eraser": "Eraser", "fill": "Fill", "polygon": "Polygon",
-               "predict": "Copy model"}
+               "segment": "Segment", "predict": "Copy model"}
 MIN_BRUSH, MAX_BRUSH, DEFAULT_BRUSH = 1, 256, 15
 
 
@@ -42,8 +42,9 @@ class LabelEditor(QObject):
     save_failed = Signal(str, str)
     saved = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, segment_assistant=None):
         super().__init__(parent)
+        self.segment_assistant = segment_assistant  # the Segment tool's model (SegmentAssistant)
         self.session = None
         self.current_class = 0
         self.brush_size = DEFAULT_BRUSH
@@ -85,6 +86,8 @@ class LabelEditor(QObject):
             if self.session is not None:
                 self._changed(self.session.end_stroke())
             self.tool = tool
+            if self.segment_assistant is not None:  # embed images only while the tool is in use
+                self.segment_assistant.set_active(tool == "segment")
             self.tool_changed.emit(tool)
 
     @property
@@ -134,6 +137,12 @@ class LabelEditor(QObject):
         if self.session is None:
             return None
         return self._changed(self.session.fill_polygon(points, self.current_class))
+
+    def paint_region(self, region, only_void: bool = False) -> Rect | None:
+        """A click-to-segment proposal (HxW bool) gets the current class, as one undo step."""
+        if self.session is None:
+            return None
+        return self._changed(self.session.paint_region(region, self.current_class, only_void))
 
     def undo(self) -> Rect | None:
         if self.session is None:

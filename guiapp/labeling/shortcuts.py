@@ -26,6 +26,7 @@ def key_map(view) -> list[tuple[str, Callable, str]]:
         ("E", lambda: ed.set_tool("eraser"), "eraser (void)"),
         ("F", lambda: ed.set_tool("fill"), "flood fill"),
         ("L", lambda: ed.set_tool("polygon"), "polygon"),
+        ("S", lambda: ed.set_tool("segment"), "segment an object by clicks (Enter: write, Esc: drop)"),
         ("T", lambda: ed.set_tool("predict"), "take the prediction"),
         ("[", ed.shrink_brush, "smaller brush"),
         ("]", ed.grow_brush, "larger brush"),

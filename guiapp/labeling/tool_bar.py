@@ -11,13 +11,16 @@ from PySide6.QtWidgets import QButtonGroup, QCheckBox, QLabel, QSlider, QToolBar
 
 from guiapp.labeling.editor import MAX_BRUSH, MIN_BRUSH, TOOL_TITLES, TOOLS
 
-TOOL_KEYS = {"brush": "B", "eraser": "E", "fill": "F", "polygon": "L", "predict": "T"}
+TOOL_KEYS = {"brush": "B", "eraser": "E", "fill": "F", "polygon": "L", "segment": "S", "predict": "T"}
 TOOL_TIPS = {
     "brush": "Paint the current class; [ and ] change the size",
     "eraser": "Paint void (255): pixels no loss or metric counts",
     "fill": "Fill the clicked class's connected region with the current class",
     "polygon": "Click vertices; close on the first vertex, by double-click or Enter "
                "(Backspace: undo a vertex, Esc: drop)",
+    "segment": "Click an object to segment it (right click or Shift+click: not this; drag: a box); "
+               "Enter writes it with the current class, Alt+Enter only into void, Esc drops it. "
+               "Needs a SAM 2 model: docs/labeling.md",
     "predict": "Brush that copies the model's classes into the mask where you paint",
 }
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSplitter, QVBoxLayout, QWidget)
 
 from core.labeling import backup
@@ -25,6 +25,7 @@ from guiapp.labeling.issue_review import IssueOverlay, IssueReviewPanel
 from guiapp.labeling.model_picker import ModelPicker
 from guiapp.labeling.model_runner import ModelRunner
 from guiapp.labeling.palette import ClassPalette
+from guiapp.labeling.segment_assistant import SegmentAssistant, segment_model_choices
 from guiapp.labeling.tool_bar import LabelToolBar
 from guiapp.widgets.error_dialog import show_error
 
@@ -39,7 +40,8 @@ class LabelView(QWidget):
         self.samples: dict[str, object] = {}
         self._sessions: OrderedDict[str, LabelSession] = OrderedDict()
         self.last_error: str | None = None
-        self.editor = LabelEditor(self)
+        self.segment_assistant = SegmentAssistant(parent=self)  # the Segment tool's model
+        self.editor = LabelEditor(self, self.segment_assistant)
         self.runner = ModelRunner(self)
         self._build()
         self.shortcuts = shortcuts.install(self)
@@ -92,6 +94,16 @@ class LabelView(QWidget):
         self.predict_button.setToolTip("Run the model on this image (show it with Shift+M)")
         self.prelabel_button = QPushButton("Pre-label")
         self.prelabel_button.setToolTip("Replace this mask by the model's prediction (undoable)")
+        self.segment_model = QComboBox()
+        self.segment_model.setToolTip("The model the Segment tool (S) asks: weights from the Hugging Face "
+                                      "cache (downloaded on first use when online) or a folder")
+        for text, name in segment_model_choices():
+            self.segment_model.addItem(text, name)
+        self.segment_model.addItem("Folder…", "")
+        self.segment_model.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # as narrow as the panel already is: long model names must not widen it
+        self.segment_model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.segment_model.setMinimumContentsLength(6)
         self.model_status = QLabel("")
         self.model_status.setWordWrap(True)
         self.model_status.setStyleSheet("color: #5b6670;")
@@ -103,6 +115,10 @@ class LabelView(QWidget):
         row.addWidget(self.prelabel_button)
         mv.addLayout(row)
         mv.addWidget(self.review.open_button)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Segment"))
+        row.addWidget(self.segment_model, 1)
+        mv.addLayout(row)
         mv.addWidget(self.model_status)
         self.save_button = QPushButton("Save (Ctrl+S)")
         self.undo_button = QPushButton("Undo")
@@ -164,6 +180,8 @@ class LabelView(QWidget):
         ed.save_failed.connect(lambda m, d: self._error("Save failed", m, d))
         ed.saved.connect(self._refresh_mark)
         self.canvas.hovered.connect(self._hover)
+        self.segment_assistant.status.connect(self._note)
+        self.segment_model.activated.connect(self._segment_model_chosen)
 
     # --- dataset and images --------------------------------------------------------------------
     def set_source(self, source) -> None:
@@ -250,6 +268,7 @@ class LabelView(QWidget):
                     break
         self._sessions.move_to_end(name)
         self.editor.set_session(session)
+        self.segment_assistant.set_image(name, session.image, self._upcoming(name))
         self.image_list.set_current(name)
         if session.prediction is None:
             hit = self.runner.cached(name)
@@ -258,6 +277,27 @@ class LabelView(QWidget):
             elif self.runner.has_model:
                 self.predict()
         return True
+
+    def _upcoming(self, name: str):
+        """(name, loader) of the image after `name` in the list, for the Segment tool to embed."""
+        after = self.image_list.neighbour(name, +1)
+        sample = self.samples.get(after) if after is not None else None
+        if sample is None:
+            return None
+        source = self.source
+        return after, lambda: source.read_image(sample)
+
+    def _segment_model_chosen(self, index: int) -> None:
+        name = self.segment_model.itemData(index)
+        if not name:  # "Folder…": a transformers save_pretrained folder
+            folder = QFileDialog.getExistingDirectory(self, "Segment model folder (config.json + model.safetensors)")
+            if not folder:
+                self.segment_model.setCurrentIndex(self.segment_model.findData(self.segment_assistant.model_name))
+                return
+            self.segment_model.insertItem(index, Path(folder).name, folder)
+            self.segment_model.setCurrentIndex(index)
+            name = folder
+        self.segment_assistant.set_model(name)
 
     def next_image(self) -> bool:
         name = self.image_list.neighbour(self.current_name(), +1)
@@ -367,5 +407,6 @@ class LabelView(QWidget):
         failure here is shown but the edit is then lost)."""
         self.review.cancel()
         self.runner.shutdown()
+        self.segment_assistant.shutdown()
         if self.editor.session is not None:
             self.editor.save()

@@ -117,3 +117,25 @@ def test_cityscapes_edit_is_saved_as_label_ids_with_backup(tmp_path):
     assert (root / ".roadseg-backup" / "gtFine" / "val" / "ulm" / mask_file.name).read_bytes() == original
     again = open_dataset(root)  # the backup folder is not mistaken for data
     assert again.splits == ["val"] and len(again.samples("val")) == 1
+
+
+def test_a_segmented_region_is_one_undo_step_and_can_keep_what_is_labelled(source):
+    s = _session(source)
+    before = s.mask.copy()
+    region = np.zeros(s.shape, bool)
+    region[10:30, 20:50] = True
+    s.mask[12, 22] = IGNORE_INDEX  # one void pixel inside the region
+    start = s.mask.copy()
+    rect = s.paint_region(region, 5)
+    assert rect.x0 >= 20 and rect.y0 >= 10 and rect.x1 <= 50 and rect.y1 <= 30 and (s.mask[region] == 5).all()
+    assert (s.mask[~region] == start[~region]).all() and len(s.history) == 1
+    s.undo()
+    assert np.array_equal(s.mask, start)
+    s.paint_region(region, 5, only_void=True)  # Alt+Enter: only pixels still void
+    expected = start.copy()
+    expected[12, 22] = 5
+    assert np.array_equal(s.mask, expected)
+    assert s.paint_region(np.zeros(s.shape, bool), 5) is None  # nothing to paint: no step
+    with pytest.raises(ValueError, match="region"):
+        s.paint_region(np.zeros((3, 3), bool), 5)
+    assert before.shape == s.mask.shape
