@@ -20,7 +20,9 @@ TOOL_TIPS = {
                "(Backspace: undo a vertex, Esc: drop)",
     "segment": "Click an object to segment it (right click or Shift+click: not this; drag: a box); "
                "Enter writes it with the current class, Alt+Enter only into void, Esc drops it. "
-               "Needs a SAM 2 model: docs/labeling.md",
+               "Uses SAM 2.1 (pip install 'roadseg[segment]'): its weights download to the Hugging Face "
+               "cache on first use; offline, fetch them once with `hf download facebook/sam2.1-hiera-tiny` "
+               "or pick a model folder under Model ▸ Segment (docs/labeling.md)",
     "predict": "Brush that copies the model's classes into the mask where you paint",
 }
 
