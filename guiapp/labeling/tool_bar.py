@@ -19,7 +19,7 @@ TOOL_TIPS = {
     "polygon": "Click vertices; close on the first vertex, by double-click or Enter "
                "(Backspace: undo a vertex, Esc: drop)",
     "segment": "Click an object to segment it (right click or Shift+click: not this; drag: a box); "
-               "Enter writes it with the current class, Alt+Enter only into void, Esc drops it. "
+               "Enter (or picking a class) writes it with the current class, Alt+Enter only into void, Esc drops it. "
                "Uses SAM 2.1 (pip install 'roadseg[segment]'): its weights download to the Hugging Face "
                "cache on first use; offline, fetch them once with `hf download facebook/sam2.1-hiera-tiny` "
                "or pick a model folder under Model ▸ Segment (docs/labeling.md)",

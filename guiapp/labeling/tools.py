@@ -135,7 +135,8 @@ class PolygonTool(Tool):
 class SegmentTool(Tool):
     """Click to segment: a click adds a point on the object, a right click (or Shift+click) a
     point off it, a drag draws a box around it; the model's proposal is outlined after each.
-    Enter writes it with the current class (Alt+Enter: only into void pixels), Esc drops it."""
+    Enter, or picking a class (palette click or digit key), writes it with that class (Alt+Enter:
+    only into void pixels); Esc drops it."""
 
     def __init__(self, editor, view, assistant):
         super().__init__(editor, view)
@@ -148,6 +149,11 @@ class SegmentTool(Tool):
         self._drag_to: Point | None = None
         if assistant is not None:
             assistant.proposal.connect(self._proposal)
+        editor.class_changed.connect(self._class_picked)
+
+    def _class_picked(self, _index: int) -> None:
+        if self.editor.tool == "segment":
+            self.accept()
 
     def _ask(self) -> None:
         self._show()

@@ -76,6 +76,20 @@ def test_click_proposal_enter_writes_the_class_and_undo_restores(qtbot, sview):
     assert np.array_equal(view.editor.session.mask, before)
 
 
+def test_picking_a_class_writes_the_proposal_with_it(qtbot, sview):
+    view = sview
+    view.editor.set_tool("segment")
+    _ready(qtbot, view)
+    click(view, 40, 30)
+    proposal = view.canvas.tools["segment"].mask.copy()
+    assert proposal.any()
+    key(qtbot, view, K.Key_3)  # class 3 of the palette: index 2
+    assert (view.editor.session.mask[proposal] == 2).all()
+    assert view.canvas.tools["segment"].mask is None and len(view.editor.session.history) == 1
+    key(qtbot, view, K.Key_5)  # no proposal now: only the class changes
+    assert view.editor.current_class == 4 and len(view.editor.session.history) == 1
+
+
 def test_negative_points_and_a_box_reach_the_model_and_esc_drops(qtbot, sview):
     view = sview
     view.editor.set_tool("segment")
