@@ -70,6 +70,8 @@ def one_run(label: str, src: Path, out: Path, args, bursts) -> list:
     run_dir = out / label
     cmd = [sys.executable, "-c", CLI, "train", "--preset", args.preset, "--data", args.data,
            "--time-budget", str(args.budget), "--holdout", args.holdout, "--out", str(run_dir)]
+    if args.seed is not None:
+        cmd += ["--seed", str(args.seed)]
     t0 = time.time()
     with open(out / f"{label}.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=src, stdout=log, stderr=subprocess.STDOUT,
@@ -98,6 +100,7 @@ def main(argv=None) -> int:
                    help="busy runs: start (share of the budget):length (s) of each burst of other work")
     p.add_argument("--runs", default="quiet,busy", help="which of quiet, busy to run")
     p.add_argument("--compare-src", type=Path, help="another roadseg checkout: adds its busy run")
+    p.add_argument("--seed", type=int, help="the runs' seed (default: the preset's)")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-budget")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +112,7 @@ def main(argv=None) -> int:
     if args.compare_src:
         rows.append(one_run("busy-compare", args.compare_src, args.out, args, bursts))
     print(f"\n{machine()}; preset {args.preset}, budget {args.budget:g} min, held-back {args.holdout}, "
-          f"bursts {args.bursts}")
+          f"bursts {args.bursts}, seed {args.seed if args.seed is not None else 'of the preset'}")
     print(table(["run", "epochs", "budget used", "wall min", "best val mIoU", "held-back best.pt",
                  "held-back last.pt", "last epoch"], rows))
     return 0
