@@ -176,6 +176,11 @@ def create_optimizer(name: str, params: Iterable, lr: float, weight_decay: float
     return _OPTIMIZERS[key].build(list(params), lr, weight_decay, momentum, nesterov)
 
 
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """The linear warm-up's factor at `step` < `warmup_steps`: 1/(w+1), 2/(w+1), ... w/(w+1)."""
+    return (step + 1) / (warmup_steps + 1)
+
+
 def lr_factor(name: str, step: int, total_steps: int, warmup_steps: int = 0) -> float:
     """Multiplier of the base lr at ``step`` for constant/poly/cosine (what the LambdaLR uses;
     also handy for plotting the curve before training). Not for ``onecycle``."""
@@ -185,7 +190,7 @@ def lr_factor(name: str, step: int, total_steps: int, warmup_steps: int = 0) -> 
         raise ConfigError(f"schedule: lr_factor covers {', '.join(first)} and {last}, not {name!r}")
     w = min(warmup_steps, total_steps)
     if step < w:
-        return (step + 1) / (w + 1)
+        return warmup_factor(step, w)
     return curve(min(max((step - w) / max(total_steps - w, 1), 0.0), 1.0))
 
 

@@ -16,7 +16,7 @@ import math
 
 import torch
 
-from core.optim import curve_at, schedule_name
+from core.optim import curve_at, schedule_name, warmup_factor
 
 ONECYCLE_START = 1 / 25  # OneCycleLR's defaults: from max_lr / 25 up, then down to that / 1e4
 ONECYCLE_END = ONECYCLE_START / 1e4
@@ -42,7 +42,7 @@ def budget_factor(name: str, step: int, warmup_steps: int, q: float | None) -> f
             return _cos_between(ONECYCLE_START, 1.0, q / ONECYCLE_RAMP)
         return _cos_between(1.0, ONECYCLE_END, (q - ONECYCLE_RAMP) / (1 - ONECYCLE_RAMP))
     if step < warmup_steps:
-        return (step + 1) / (warmup_steps + 1)
+        return warmup_factor(step, warmup_steps)
     return curve_at(name, q or 0.0)
 
 

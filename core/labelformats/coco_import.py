@@ -21,6 +21,7 @@ from pycocotools import mask as coco_mask
 
 from core.classes import IGNORE_INDEX, ClassSchema
 from core.errors import DataError
+from core.labelformats import rasterize
 from core.labelformats.classmap import ClassMap
 from core.labelformats.folder_writer import LabelledImage
 from core.labelformats.import_report import ImportReport
@@ -38,8 +39,8 @@ def decode_rle(rle) -> np.ndarray:
 def _polygons(segm: list, hw: tuple[int, int], path: Path, what: str, report: ImportReport):
     """The polygons pycocotools should fill (it clips them to the image itself), the rest skipped.
 
-    COCO coordinates are on pixel edges: the image spans 0..W x 0..H."""
-    h, w = hw
+    COCO coordinates are on pixel edges (the image spans 0..W x 0..H); shifted by half a pixel
+    they are labelme's pixel-centre ones, which core.labelformats.rasterize judges."""
     polys, clipped = [], False
     for k, poly in enumerate(segm, 1):
         part = f"{what}, polygon {k}" if len(segm) > 1 else what
@@ -49,14 +50,11 @@ def _polygons(segm: list, hw: tuple[int, int], path: Path, what: str, report: Im
             raise DataError(f"{path}: {part}: a polygon must be a flat list of x, y numbers") from None
         if not np.isfinite(pts).all():
             raise DataError(f"{path}: {part}: a polygon's points must be finite numbers")
-        distinct = len(np.unique(pts, axis=0))
-        lo, hi = (pts.min(0), pts.max(0)) if len(pts) else (np.zeros(2), np.zeros(2))
-        if distinct < 3:
-            report.skipped.append(f"{path.name}: {part}: {distinct} distinct points, a polygon needs 3")
-        elif hi[0] <= 0 or hi[1] <= 0 or lo[0] >= w or lo[1] >= h:
-            report.skipped.append(f"{path.name}: {part}: outside the image")
+        why = rasterize.why_skipped(pts - 0.5, hw, "polygon")
+        if why is not None:
+            report.skipped.append(f"{path.name}: {part}: {why}")
         else:
-            clipped = clipped or bool((lo < 0).any() or hi[0] > w or hi[1] > h)
+            clipped = clipped or rasterize.crosses_border(pts - 0.5, hw, "polygon")
             polys.append(pts.ravel().tolist())
     if clipped:
         report.clipped.append(f"{path.name}: {what}")

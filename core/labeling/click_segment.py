@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from core.errors import ModelError
 
@@ -55,11 +56,9 @@ class ClickSegmenter:
     def __init__(self, model: str | Path | None = None, device: str = "cpu"):
         self.name = str(model or default_model())
         try:
-            import torch
             from transformers import AutoModel, AutoProcessor
         except ImportError:
             raise ModelError(f"click-to-segment needs Hugging Face transformers: {INSTALL}") from None
-        self._torch = torch
         path = Path(self.name).expanduser()
         source = str(path) if path.exists() else self.name
         if path.exists() and not (path / "config.json").is_file():
@@ -85,7 +84,7 @@ class ClickSegmenter:
     def embed(self, image: np.ndarray, key: str = "") -> ImageEmbedding:
         """The image's embedding (HxWx3 uint8 RGB): the slow part, once per image."""
         t0 = time.perf_counter()
-        with self._torch.inference_mode():
+        with torch.inference_mode():
             inputs = self.processor(images=np.ascontiguousarray(image), return_tensors="pt")
             features = self.model.get_image_embeddings(inputs["pixel_values"].to(self.device))
         features = list(features) if isinstance(features, (list, tuple)) else [features]
@@ -110,7 +109,7 @@ class ClickSegmenter:
         several = box is None and len(points) == 1
         args = {k: prompt[k].to(self.device) for k in ("input_points", "input_labels", "input_boxes") if k in prompt}
         embeddings = emb.features if len(emb.features) > 1 else emb.features[0]
-        with self._torch.inference_mode():
+        with torch.inference_mode():
             out = self.model(image_embeddings=embeddings, multimask_output=several, **args)
         masks = self.processor.post_process_masks(out.pred_masks.cpu(), [list(emb.size)])[0]  # [1, k, H, W]
         best = int(out.iou_scores[0, 0].argmax()) if several else 0

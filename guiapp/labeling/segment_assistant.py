@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from core.labeling.click_segment import (ENV_MODEL, LARGE_MODEL, SMALL_MODEL, ClickSegmenter, ImageEmbedding,
+from core.labeling.click_segment import (LARGE_MODEL, SMALL_MODEL, ClickSegmenter, ImageEmbedding,
                                          default_model)
 from guiapp.workers.background import run_in_background
 
@@ -25,11 +25,9 @@ KEEP = 3  # embeddings kept: the open image, the next and the previous one
 
 def segment_model_choices() -> list[tuple[str, str]]:
     """(text, model) for the Label view's Segment model box: the default first."""
-    import os
-
     out = [("SAM 2.1 tiny (fast)", SMALL_MODEL), ("SAM 2.1 base+ (better)", LARGE_MODEL)]
-    own = os.environ.get(ENV_MODEL)
-    if own and own not in (SMALL_MODEL, LARGE_MODEL):
+    own = default_model()  # ROADSEG_SEGMENT_MODEL, else the small one
+    if own not in (SMALL_MODEL, LARGE_MODEL):
         out.insert(0, (own, own))
     elif own == LARGE_MODEL:
         out.reverse()
@@ -37,12 +35,11 @@ def segment_model_choices() -> list[tuple[str, str]]:
 
 
 class SegmentAssistant(QObject):
-    """Signals: status(str) a line for the person; proposal(object) an HxW bool mask for the
-    open image's current prompt (None when dropped); failed(str) a model that cannot load."""
+    """Signals: status(str) a line for the person (also why a model cannot load); proposal(object)
+    an HxW bool mask for the open image's current prompt (None when dropped)."""
 
     status = Signal(str)
     proposal = Signal(object)
-    failed = Signal(str)
 
     def __init__(self, model: str | None = None, parent=None, factory: Callable = ClickSegmenter):
         super().__init__(parent)
@@ -164,7 +161,6 @@ class SegmentAssistant(QObject):
             self._running.pop(key, None)
             self.error = f"Segment: {message}"
             self.status.emit(self.error)
-            self.failed.emit(message)
 
         self._running[key] = run_in_background(work, done, failed)
 

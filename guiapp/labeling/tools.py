@@ -239,4 +239,4 @@ def make_tools(editor, view) -> dict[str, Tool]:
     return {"brush": StrokeTool(editor, view), "eraser": StrokeTool(editor, view),
             "predict": StrokeTool(editor, view), "fill": FillTool(editor, view),
             "polygon": PolygonTool(editor, view),
-            "segment": SegmentTool(editor, view, getattr(editor, "segment_assistant", None))}
+            "segment": SegmentTool(editor, view, editor.segment_assistant)}
