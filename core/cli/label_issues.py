@@ -35,6 +35,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--rank", default=defaults.method, choices=tuple(IMAGE_SCORES),
                    help="image score: " + "; ".join(f"{k}: {v}" for k, v in IMAGE_SCORES.items())
                         + f" (default {defaults.method})")
+    p.add_argument("--region-threshold", type=float, default=defaults.region_threshold, metavar="P",
+                   help="with --rank regions: regions the learned scorer gives at least this probability of "
+                        f"being a label error are listed as likely errors (default {defaults.region_threshold:g})")
     p.add_argument("--void-confidence", type=float, default=defaults.void_confidence, metavar="P",
                    help="void pixels the model gives one class at least this probability form "
                         "'unlabelled' regions, objects nobody labelled (default 0.9; 0: void is "
@@ -131,7 +134,7 @@ def run(args) -> int:
         raise ConfigError("give either --checkpoint or --folds K (with --preset/--config and --out)")
     options = IssueOptions(rule=args.rule, margin=args.margin, min_pixels=args.min_pixels, method=args.rank,
                            void_confidence=args.void_confidence, skip_edges=not args.keep_edges,
-                           flip=not args.no_flip)
+                           flip=not args.no_flip, region_threshold=args.region_threshold)
     if args.folds:
         data = args.data
         if not data:
@@ -176,15 +179,28 @@ def run(args) -> int:
 def _print(report, names, args) -> None:
     ranked = report.ranked()
     method = report.options.method
-    print(f"{args.split}: {len(ranked)} images, {sum(len(i.regions) for i in ranked)} suspect regions "
-          f"(rule {report.options.rule}, ranked by {method})")
+    fit = report.region_fit
+    learned = fit is not None and fit.used
+    n_regions = sum(len(i.regions) for i in ranked)
+    if learned:
+        t = report.options.region_threshold
+        likely = sum((r.probability or 0.0) >= t for i in ranked for r in i.regions)
+        print(f"{args.split}: {len(ranked)} images, {likely} likely label errors (probability >= {t:g}) "
+              f"among {n_regions} candidate regions (ranked by {method})")
+    else:
+        print(f"{args.split}: {len(ranked)} images, {n_regions} suspect regions "
+              f"(rule {report.options.rule}, ranked by {method})")
+    if fit is not None:
+        print(f"note: {fit.note}" + (f" (held-out AP on planted errors {fit.heldout_ap:.2f})"
+                                     if fit.heldout_ap is not None else ""))
     for k, it in enumerate(ranked[:max(0, args.top)], 1):
         first = ""
         if it.regions:
             r = it.regions[0]
             given, suggested = r.class_names(names)
-            first = (f"  largest: {given} -> {suggested} {r.pixels} px "
-                     f"at x{r.bbox[0]}-{r.bbox[2]} y{r.bbox[1]}-{r.bbox[3]}")
+            first = (f"  {'most likely' if learned else 'largest'}: {given} -> {suggested} {r.pixels} px "
+                     f"at x{r.bbox[0]}-{r.bbox[2]} y{r.bbox[1]}-{r.bbox[3]}"
+                     + (f" p {r.probability:.2f}" if r.probability is not None else ""))
         mark = "  (in sample)" if it.in_sample else ""
         print(f"{k:>4}. {it.name}  score {it.score(method):.4f}  {len(it.regions)} regions{first}{mark}")
     weak = report.weak_note(names)

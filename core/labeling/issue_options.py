@@ -9,6 +9,10 @@ from core.errors import ConfigError
 
 RULES = ("threshold", "margin")
 IMAGE_SCORES = {  # how an image is ranked (ImageIssues.score): name -> what the number is
+    "regions": "the probability of the image's most likely label-error region, from a scorer fitted "
+               "on label errors planted into copies of the split's own masks (core.labeling.region_scorer), "
+               "combined with the relative score as 1 - (1 - p)(1 - relative) (the relative score alone "
+               "where the split is too small to fit)",
     "share": "share of the scored pixels (labelled, or void in an unlabelled region) inside suspect regions",
     "doubt": "that share, each pixel weighted by the model's doubt about its label (1 - p[given])",
     "rare": "that share, each pixel weighted by how rarely the model says the suggested class where "
@@ -33,10 +37,11 @@ class IssueOptions:
     rule: str = "threshold"
     margin: float = 0.5
     min_pixels: int | None = None  # smallest region kept; None: min_region_pixels of the image
-    method: str = "relative"  # how images are ranked (ImageIssues.score)
+    method: str = "regions"  # how images are ranked (ImageIssues.score)
     void_confidence: float = 0.9  # void pixels the model says a class this surely: unlabelled (0: off)
     skip_edges: bool = True  # leave the given labels' edge pixels out of the image scores
     flip: bool = True  # probabilities averaged with the mirrored image's (flip test-time augmentation)
+    region_threshold: float = 0.6  # learned regions outlined from this probability on (benchmarks/RESULTS.md)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -47,6 +52,8 @@ class IssueOptions:
             raise ConfigError(f"margin is a probability difference in [0, 1], got {self.margin}")
         if self.min_pixels is not None and int(self.min_pixels) < 1:
             raise ConfigError(f"min_pixels must be at least 1, got {self.min_pixels}")
+        if not 0.0 <= float(self.region_threshold) <= 1.0:
+            raise ConfigError(f"region_threshold is a probability in [0, 1], got {self.region_threshold}")
         if not 0.0 <= float(self.void_confidence) <= 1.0:
             raise ConfigError(f"void_confidence is a probability in [0, 1] (0: off), got {self.void_confidence}")
 

@@ -27,6 +27,7 @@ class IssueRegion:
     stencil: np.ndarray | None = field(default=None, compare=False, repr=False)  # bool, bbox-sized
     doubt: float = field(default=0.0, compare=False)  # sum over its pixels of 1 - self-confidence
     rarity: float = field(default=0.0, compare=False)  # sum of -log P(model says this | given) on the split
+    probability: float | None = field(default=None, compare=False)  # learned: it is a label error (region_scorer)
 
     def contains(self, x: int, y: int) -> bool:
         x0, y0, x1, y1 = self.bbox
@@ -49,6 +50,8 @@ class IssueRegion:
         d = {"given": self.given, "suggested": self.suggested, "pixels": self.pixels,
              "bbox": list(self.bbox), "digest": self.digest, "doubt": round(self.doubt, 3),
              "rarity": round(self.rarity, 3), "unlabelled": self.unlabelled}
+        if self.probability is not None:
+            d["probability"] = round(self.probability, 4)
         if names is not None:
             d["given_name"], d["suggested_name"] = self.class_names(names)
         if with_pixels and self.stencil is not None:
@@ -64,7 +67,8 @@ class IssueRegion:
             bits = np.unpackbits(np.frombuffer(base64.b64decode(d["stencil"]), np.uint8), count=h * w)
             stencil = bits.astype(bool).reshape(h, w)
         return cls(int(d["given"]), int(d["suggested"]), int(d["pixels"]), bbox, str(d.get("digest", "")),
-                   stencil, doubt=float(d.get("doubt", 0.0)), rarity=float(d.get("rarity", 0.0)))
+                   stencil, doubt=float(d.get("doubt", 0.0)), rarity=float(d.get("rarity", 0.0)),
+                   probability=None if d.get("probability") is None else float(d["probability"]))
 
 
 def class_name(names: Sequence[str], i: int, void: str = "void") -> str:

@@ -52,6 +52,7 @@ from core.errors import ConfigError, DataError
 from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
 from core.labeling.issue_regions import IssueRegion, find_regions, same_region
 from core.labeling.pending_store import IN_MEMORY, PendingStore
+from core.labeling.region_scorer import RegionCollector, RegionFit, image_score
 from core.metrics import iou_per_class
 
 HIST_BINS = 256  # self-confidence bins of the pixels the model agrees with (the relative score)
@@ -173,17 +174,23 @@ class ImageIssues:
     in_sample: bool = False  # the model trained on this image: its doubts are weaker evidence
     model: str = ""  # which checkpoint scored it (folds: a different one per image)
     relative: float | None = None  # softmin of the relative confidences (None: a report without it)
+    learned: float | None = None  # its most probable region's learned probability (None: not fitted)
 
     def score(self, method: str) -> float:
         """Higher = more likely to hold wrong labels: share of labelled pixels in suspect regions,
         that share weighted by each pixel's doubt (1 - self-confidence) or by how rarely the
         model says this instead of that on the whole split (-log P(predicted | given)), or
-        1 - cleanlab's softmin quality, of the self-confidences or of the relative ones."""
+        1 - cleanlab's softmin quality, of the self-confidences or of the relative ones, or
+        1 - (1 - p)(1 - r) of the learned probability p of its most likely wrong region and the
+        relative score r (r alone if nothing was fitted): a wrong object or diffuse doubt."""
+        if method == "regions" and self.learned is not None:  # the learned region, or diffuse doubt
+            relative = 1.0 - (self.quality if self.relative is None else self.relative)
+            return 1.0 - (1.0 - self.learned) * (1.0 - relative)
         if method == "share":
             return self.share
         if method == "softmin":
             return 1.0 - self.quality
-        if method == "relative":
+        if method in ("relative", "regions"):
             return 1.0 - (self.quality if self.relative is None else self.relative)
         if method in ("doubt", "rare"):
             if not self.scored:
@@ -197,7 +204,11 @@ class ImageIssues:
             return "no suspect region"
         n = len(self.regions)
         unlabelled = sum(r.unlabelled for r in self.regions)
-        given, suggested = self.regions[0].class_names(names, void)  # largest first
+        given, suggested = self.regions[0].class_names(names, void)  # largest (or most probable) first
+        if self.learned is not None:
+            return (f"most likely wrong: {given} → {suggested}, {self.regions[0].pixels} px, probability "
+                    f"{self.learned:.2f}; {n} candidate region{'s' if n > 1 else ''}"
+                    + ("; the model trained on this image" if self.in_sample else ""))
         return (f"{n} suspect region{'s' if n > 1 else ''}"
                 + (f" ({unlabelled} unlabelled)" if unlabelled else "")
                 + f"; largest: {given} → {suggested}, {self.regions[0].pixels} px"
@@ -206,14 +217,15 @@ class ImageIssues:
     def to_dict(self, names: Sequence[str] | None, method: str, with_pixels: bool = False) -> dict:
         return {"name": self.name, "score": self.score(method), "quality": self.quality,
                 "relative_quality": self.relative, "suspect_share": self.share, "scored_pixels": self.scored,
-                "in_sample": self.in_sample, "model": self.model,
+                "in_sample": self.in_sample, "model": self.model, "learned": self.learned,
                 "regions": [r.to_dict(names, with_pixels) for r in self.regions]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImageIssues":
         return cls(str(d["name"]), float(d["quality"]), float(d["suspect_share"]), int(d["scored_pixels"]),
                    [IssueRegion.from_dict(r) for r in d["regions"]], bool(d["in_sample"]), str(d["model"]),
-                   None if d.get("relative_quality") is None else float(d["relative_quality"]))
+                   None if d.get("relative_quality") is None else float(d["relative_quality"]),
+                   None if d.get("learned") is None else float(d["learned"]))
 
 
 @dataclass
@@ -247,6 +259,7 @@ class IssueReport:
     options: IssueOptions
     cancelled: bool = False
     class_iou: np.ndarray | None = None  # the model's IoU with the given labels per class on the split
+    region_fit: RegionFit | None = None  # the learned region scorer's fit (method "regions")
 
     def weak_classes(self, names: Sequence[str], below: float = WEAK_CLASS_IOU) -> list[tuple[str, float]]:
         """(class, IoU) of the classes the model agrees with the labels on too little for their
@@ -287,7 +300,8 @@ class IssueReport:
         return {"rule": self.options.rule, "margin": self.options.margin,
                 "min_pixels": self.options.min_pixels, "image_score": self.options.method,
                 "void_confidence": self.options.void_confidence, "skip_edges": self.options.skip_edges,
-                "flip": self.options.flip,
+                "flip": self.options.flip, "region_threshold": self.options.region_threshold,
+                "region_fit": None if self.region_fit is None else self.region_fit.to_dict(),
                 "thresholds": thr, "class_iou": iou, "cancelled": self.cancelled,
                 "in_sample_images": sum(it.in_sample for it in self.images),
                 "images": [it.to_dict(names, self.options.method, with_pixels) for it in self.ranked()]}
@@ -298,13 +312,16 @@ class IssueReport:
         try:
             options = IssueOptions(rule=d["rule"], margin=float(d["margin"]), min_pixels=d["min_pixels"],
                                    method=d["image_score"], void_confidence=float(d.get("void_confidence", 0.0)),
-                                   skip_edges=bool(d.get("skip_edges", False)), flip=bool(d.get("flip", False)))
+                                   skip_edges=bool(d.get("skip_edges", False)), flip=bool(d.get("flip", False)),
+                                   region_threshold=float(d.get("region_threshold", IssueOptions.region_threshold)))
             thr, iou = d.get("thresholds"), d.get("class_iou")
+            fit = d.get("region_fit")
             return cls([ImageIssues.from_dict(it) for it in d["images"]],
                        None if thr is None else np.array(list(thr.values()), np.float64),
                        options, bool(d.get("cancelled", False)),
                        None if iou is None else np.array([np.nan if v is None else v for v in iou.values()],
-                                                         np.float64))
+                                                         np.float64),
+                       None if fit is None else RegionFit(**fit))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ConfigError(f"not a label-issues report ({type(e).__name__}: {e})") from None
 
@@ -391,6 +408,7 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
     pairs = np.zeros((k + 1) * k, np.float64)  # (given, predicted) pixel counts; given k: void
     void_seen: dict[tuple[int, int], np.ndarray] = {}  # mask size -> per-pixel count of void
     pending = PendingStore(in_memory)  # beyond `in_memory` bytes on disk: bounded for any split
+    collector = RegionCollector(k, opts.min_region, opts.void_confidence) if opts.method == "regions" else None
     stopped = False
     for i, sample in enumerate(samples):
         if cancelled is not None and cancelled():
@@ -400,6 +418,8 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
         labels = np.asarray(read_mask(sample), np.uint8)
         if probs.shape[1:] != labels.shape:
             raise ConfigError(f"{sample.name}: probabilities {probs.shape[1:]} != mask {labels.shape}")
+        if collector is not None:
+            collector.add(sample.name, probs, labels)
         sc = self_confidence(probs, labels)
         acc.add(sc, labels)
         pred, top = probs.argmax(0).astype(np.uint8), probs.max(0)
@@ -437,8 +457,17 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
                           camera[p.shape]) for p in pending]
     finally:
         pending.close()
-    return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped,
-                       iou_per_class(pairs[:k]))  # rows: given (void's row left out)
+    class_iou = iou_per_class(pairs[:k])  # rows: given (void's row left out)
+    fit = None
+    if collector is not None:
+        shape_of = {it.name: shape for it, shape in zip(images, pending.shapes)}
+        learned, fit = collector.finish(thresholds, class_iou, pair_rate, camera=lambda n: camera[shape_of[n]],
+                                        reviewed=reviewed)
+        for it in images:
+            if it.name in learned:
+                it.regions = learned[it.name]
+                it.learned = image_score(it.regions)
+    return IssueReport(images, thresholds if opts.rule == "threshold" else None, opts, stopped, class_iou, fit)
 
 
 # --- which images a checkpoint trained on -----------------------------------------------------

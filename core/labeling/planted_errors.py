@@ -8,6 +8,9 @@ Each corruption is one a labeller makes, on the dataset's own class names (CamVi
   car-to-road      the largest car -> Road
   boundary-shift   the boundary of the class with the longest border pushed out by 5 px
   drop-poles       every Pole pixel -> the classes around it
+  swap-lookalike   such an object -> a class it can be mistaken for (LOOKALIKE: Pedestrian <->
+                   Bicyclist, Car <-> Pedestrian)
+  grow             such an object's mask grown by GROW_PX px over whatever is around it
 """
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ import numpy as np
 
 from core.classes import IGNORE_INDEX
 
-TYPES = ("erase-void", "erase-neighbour", "car-to-road", "boundary-shift", "drop-poles")
+TYPES = ("erase-void", "erase-neighbour", "car-to-road", "boundary-shift", "drop-poles", "swap-lookalike", "grow")
 OBJECTS = ("Car", "Pedestrian", "Bicyclist", "SignSymbol")
+LOOKALIKE = {"Pedestrian": ("Bicyclist", "Car"), "Bicyclist": ("Pedestrian",), "Car": ("Pedestrian",)}
 OBJECT_MIN = 300
 SHIFT_PX = 5
-OBJECT_LEVEL = ("erase-void", "erase-neighbour", "car-to-road", "drop-poles")  # a whole object or class wrong
+GROW_PX = 6
+OBJECT_LEVEL = ("erase-void", "erase-neighbour", "car-to-road", "drop-poles", "swap-lookalike",
+                "grow")  # a whole object or class wrong
 
 
 def _nearest_fill(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -83,6 +89,27 @@ def corrupt(kind: str, mask: np.ndarray, names: list[str], rng) -> np.ndarray | 
             return None
         out = mask.copy()
         out[best[1]] = best[0]
+        return out
+    if kind == "swap-lookalike":
+        objs = _objects(mask, [cid[n] for n in LOOKALIKE if n in cid])
+        if not objs:
+            return None
+        obj = objs[int(rng.integers(len(objs)))]
+        own = names[int(np.bincount(mask[obj]).argmax())]
+        to = [t for t in LOOKALIKE[own] if t in cid]
+        if not to:
+            return None
+        out = mask.copy()
+        out[obj] = cid[to[int(rng.integers(len(to)))]]
+        return out
+    if kind == "grow":
+        objs = _objects(mask, [cid[n] for n in OBJECTS if n in cid])
+        if not objs:
+            return None
+        obj = objs[int(rng.integers(len(objs)))]
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * GROW_PX + 1, 2 * GROW_PX + 1))
+        out = mask.copy()
+        out[cv2.dilate(obj.astype(np.uint8), kernel).astype(bool)] = int(np.bincount(mask[obj]).argmax())
         return out
     if kind == "drop-poles":
         poles = mask == cid["Pole"]

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from core.errors import RoadsegError
 from core.evaluate import Prediction
@@ -57,6 +57,41 @@ class IssueReviewPanel(ReviewPanel):
         self.weak_label.setStyleSheet("color: #9a5b00;")
         self.weak_label.setVisible(False)
         self.layout().addWidget(self.weak_label, 3, 0, 1, 3)
+        # with learned region scores: outline only the regions at least this probable
+        self.threshold = self.options.region_threshold
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setRange(5, 95)
+        self.threshold_slider.setSingleStep(5)
+        self.threshold_slider.setValue(round(self.threshold * 100))
+        self.threshold_label = QLabel("")
+        tip = ("Outline the regions the learned scorer gives at least this probability of being a "
+               "label error. Higher: fewer outlines, more of them real mistakes; the default was "
+               "chosen on planted errors (docs/label-errors.md)")
+        self.threshold_slider.setToolTip(tip)
+        self.threshold_label.setToolTip(tip)
+        self.threshold_row = QWidget()
+        row = QHBoxLayout(self.threshold_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.threshold_label)
+        row.addWidget(self.threshold_slider, 1)
+        self.threshold_row.setVisible(False)
+        self.layout().addWidget(self.threshold_row, 4, 0, 1, 3)
+        self.threshold_slider.valueChanged.connect(self._threshold_moved)
+        self._threshold_moved(self.threshold_slider.value())
+
+    @property
+    def learned(self) -> bool:
+        """The shown report ranks by learned region probabilities."""
+        return self.report is not None and any(it.learned is not None for it in self.report.images)
+
+    def _threshold_moved(self, value: int) -> None:
+        self.threshold = value / 100
+        self.threshold_label.setText(f"Outline p ≥ {self.threshold:.2f}")
+        if self.report is not None:
+            self.issues_changed.emit()
+
+    def _show_threshold(self) -> None:
+        self.threshold_row.setVisible(self.mode_key == ISSUES and self.learned)
 
     def _show_weak_classes(self) -> None:
         """The report's weak classes (core's IssueReport.weak_classes) under the order."""
@@ -117,13 +152,18 @@ class IssueReviewPanel(ReviewPanel):
                 self.message.emit(str(e))
         super().set_samples(source, samples)
         self._show_weak_classes()
+        self._show_threshold()
         self.issues_changed.emit()
 
     def regions(self, name: str | None) -> list:
         if self.report is None or name is None:
             return []
         item = self.report.by_name().get(name)
-        return [] if item is None else item.regions
+        if item is None:
+            return []
+        if item.learned is None:
+            return item.regions
+        return [r for r in item.regions if (r.probability or 0.0) >= self.threshold]
 
     def show_issues(self) -> None:
         """Switch to the likely-label-errors order (scoring the split if not done yet)."""
@@ -156,6 +196,7 @@ class IssueReviewPanel(ReviewPanel):
     # --- ReviewPanel hooks ---------------------------------------------------------------------
     def _mode_changed(self) -> None:
         self._show_weak_classes()
+        self._show_threshold()
         if self.mode_key != ISSUES:
             super()._mode_changed()
         elif self.report is not None and (self._from_file or self._report_model == self.runner.checkpoint):
@@ -240,10 +281,17 @@ class IssueReviewPanel(ReviewPanel):
         n_regions = sum(len(it.regions) for it in report.images)
         n_in = sum(it.in_sample for it in report.images)
         note = f"{n_regions} suspect regions in {len(report.images)} images"
+        if self.learned:
+            shown = sum(len(self.regions(it.name)) for it in report.images)
+            note = (f"{shown} likely label errors outlined (p ≥ {self.threshold:.2f}) of {n_regions} "
+                    f"candidate regions in {len(report.images)} images")
+        elif report.region_fit is not None and not report.region_fit.used:
+            note += f" ({report.region_fit.note})"
         if n_in:
             note += f"; the model trained on {n_in} of them (weak evidence there)"
         self.message.emit(note)
         self._show_weak_classes()
+        self._show_threshold()
         self.issues_changed.emit()
 
 
@@ -264,10 +312,21 @@ def _outline_path(regions) -> QPainterPath:
     return path
 
 
+def region_tip(region, schema) -> str:
+    """What a region under the cursor is, in a person's words."""
+    given, suggested = region.class_names(schema.names, schema.void_name)
+    what = (f"Unlabelled: the model says {suggested}" if region.unlabelled
+            else f"Labelled {given}, the model says {suggested}")
+    p = region.probability
+    chance = f"; probability {p:.2f} that this label is wrong" if p is not None else ""
+    return f"{what} ({region.pixels} px){chance}. A accepts {suggested}, R marks it reviewed"
+
+
 class IssueOverlay(QObject):
-    """Outlines the open image's suspect regions; accept()/mark_reviewed() act on the region
-    under the cursor, else on the one stepped to with next_region()/previous_region() (drawn
-    solid, the view centred on it), else on the largest remaining one."""
+    """Outlines the open image's suspect regions (with learned scores, those at or above the
+    panel's threshold); accept()/mark_reviewed() act on the region under the cursor, else on
+    the one stepped to with next_region()/previous_region() (drawn solid, the view centred on
+    it), else on the first remaining one (the most probable, or the largest)."""
 
     DOUBTED, UNLABELLED = "#ff2bd6", "#00e5ff"  # a label the model doubts; an object nobody labelled
 
@@ -299,6 +358,12 @@ class IssueOverlay(QObject):
 
     def _hovered(self, x: int, y: int) -> None:
         self.hover = (x, y)
+        region = self.region_at(x, y)
+        s = self.editor.session
+        tip = "" if region is None or s is None else region_tip(region, s.source.schema)
+        viewport = self.canvas.viewport()
+        if viewport.toolTip() != tip:
+            viewport.setToolTip(tip)
 
     def region_at(self, x: int, y: int):
         """The open image's suspect region holding pixel (x, y), if any."""
@@ -353,8 +418,10 @@ class IssueOverlay(QObject):
         x0, y0, x1, y1 = self.focused.bbox
         self.canvas.centerOn((x0 + x1) / 2, (y0 + y1) / 2)
         given, suggested = self.focused.class_names(s.source.schema.names, s.source.schema.void_name)
+        p = self.focused.probability
         self.editor.message.emit(f"Region {i + 1}/{len(regions)}: {given} → {suggested}, "
-                                 f"{self.focused.pixels} px (keys A, R)")
+                                 f"{self.focused.pixels} px" + (f", p {p:.2f}" if p is not None else "")
+                                 + " (keys A, R)")
         return True
 
     def accept(self) -> bool:

@@ -48,6 +48,10 @@ def test_checkpoint_scores_every_image_worst_first(checkpoint, synth_data, tmp_p
     note = next(line for line in out_text.splitlines() if line.startswith("note: wrong labels of"))
     assert all(f"{k} (" in note for k in weak)
     assert d["flip"] is True and d["skip_edges"] is True  # the defaults: mirror-averaged, edges left out
+    # four images are too few to fit the learned region scorer: the uncertainty ranking, and why
+    assert d["image_score"] == "regions" and d["region_fit"]["used"] is False
+    assert "note: 4 images: the region scorer needs at least 12 to fit" in out_text
+    assert all(i["learned"] is None and i["score"] == pytest.approx(1 - i["relative_quality"]) for i in d["images"])
 
 
 def test_no_flip_predicts_each_image_once(checkpoint, synth_data, tmp_path, monkeypatch):

@@ -225,3 +225,60 @@ def test_the_classes_whose_wrong_labels_are_hard_to_find_show_under_the_order(qt
     report.class_iou = np.full(len(names), 0.9)  # a model that knows every class: nothing to say
     view.review.show_report(report)
     assert not label.isVisible() and label.text() == ""
+
+
+def _learned(report, probabilities):
+    """The report as the learned scorer leaves it: each region with its probability, most
+    probable first, the image scored by its most probable region."""
+    from dataclasses import replace
+
+    from core.labeling.region_scorer import RegionFit
+
+    it = report.images[0]
+    it.regions = sorted((replace(r, probability=p) for r, p in zip(it.regions, probabilities)),
+                        key=lambda r: -r.probability)
+    it.learned = max(probabilities)
+    report.region_fit = RegionFit(True, "learned region scores: fitted on 40 planted label errors", 40, 300, 0.8)
+    return report
+
+
+def test_learned_regions_are_outlined_from_the_slider_threshold_with_their_probability(qtbot, view, dataset):
+    sample = dataset.samples("train")[0]
+    report, _ = _planted_report(dataset, sample)
+    report = _learned(report, [0.3, 0.8])  # the larger block (40, 55) 0.3, the smaller (4, 8) 0.8
+    view.open_image(sample.name)
+    panel, overlay = view.review, view.issue_overlay
+    panel.show_report(report)
+    assert panel.threshold_row.isVisibleTo(panel) and panel.threshold == IssueOptions().region_threshold == 0.6
+    assert panel.threshold_label.text() == "Outline p ≥ 0.60"
+    assert [r.bbox[:2] for r in panel.regions(sample.name)] == [(8, 4)]  # 0.3 is under the threshold
+    rect = overlay.item.path().controlPointRect()
+    assert (rect.left(), rect.top(), rect.bottom()) == pytest.approx((8, 4, 16), abs=1)
+    assert "1 likely label errors outlined (p ≥ 0.60) of 2 candidate regions" in view.note.text()
+    item = view.image_list.topLevelItem(0)
+    assert item.toolTip(0).startswith("most likely wrong: ") and "probability 0.80" in item.toolTip(0)
+
+    panel.threshold_slider.setValue(25)  # lower: both blocks
+    assert panel.threshold == 0.25 and panel.threshold_label.text() == "Outline p ≥ 0.25"
+    assert [r.probability for r in panel.regions(sample.name)] == [0.8, 0.3]
+    assert overlay.item.path().controlPointRect().bottom() == pytest.approx(56, abs=1)
+    key(qtbot, view, Qt.Key.Key_J)  # most probable first
+    assert overlay.focused.probability == 0.8 and ", p 0.80 (keys A, R)" in view.note.text()
+
+    QTest.mouseMove(view.canvas.viewport(), vp_pos(view, 60, 45))  # over the 0.3 block
+    qtbot.waitUntil(lambda: overlay.hover == (60, 45))
+    tip = view.canvas.viewport().toolTip()
+    assert "probability 0.30 that this label is wrong" in tip and tip.startswith("Labelled ")
+    panel.threshold_slider.setValue(90)
+    assert panel.regions(sample.name) == [] and overlay.item.path().isEmpty()
+    view.review.mode.setCurrentIndex(0)  # another order: no slider
+    assert not panel.threshold_row.isVisibleTo(panel)
+
+
+def test_an_uncertainty_report_shows_no_slider_and_outlines_every_region(qtbot, view, dataset):
+    sample = dataset.samples("train")[0]
+    report, _ = _planted_report(dataset, sample)
+    view.open_image(sample.name)
+    view.review.show_report(report)
+    assert not view.review.threshold_row.isVisibleTo(view.review)
+    assert len(view.review.regions(sample.name)) == 2
