@@ -42,9 +42,10 @@ class IssueReviewPanel(ReviewPanel):
         self.options = IssueOptions()
         self.mode.addItem("Label errors first", ISSUES)  # as wide as the others: the canvas keeps its size
         self.mode.setToolTip(self.mode.toolTip() + "\nLabel errors first: images ranked by "
-                             f"{IMAGE_SCORES[self.options.method]}. Outlined: pixels whose label the "
-                             "model doubts (magenta) and void it is sure is a class (cyan); J steps "
-                             "through them, A accepts the model's class, R marks a region reviewed.")
+                             f"{IMAGE_SCORES[self.options.method]}. Outlined: regions whose label is "
+                             "probably wrong (magenta) and objects nobody labelled (cyan), from the "
+                             "probability the slider sets; J steps through them, A accepts the "
+                             "model's class, R marks a region reviewed.")
         # placed by the view (beside the model that scores): the order column keeps its width
         self.open_button = QPushButton("Load report…")
         self.open_button.setToolTip("Open a report written by `roadseg label-issues --json` as the "

@@ -385,7 +385,8 @@ class LabelView(QWidget):
                 parts.append(f"x {x}, y {y}: {cls(int(s.mask[y, x]))}")
             else:  # the region in place of the pixel's class (its given one), early: the line is cut
                 given, suggested = region.class_names(schema.names, schema.void_name)  # at the note
-                parts.append(f"x {x}, y {y}: label error? {given} → {suggested}, {region.pixels} px "
+                chance = f", p {region.probability:.2f}" if region.probability is not None else ""
+                parts.append(f"x {x}, y {y}: label error? {given} → {suggested}, {region.pixels} px{chance} "
                              "(keys A, R)")
             if s.prediction is not None:
                 parts.append(f"model: {cls(int(s.prediction.mask[y, x]))}")

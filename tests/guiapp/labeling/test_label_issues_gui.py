@@ -269,6 +269,7 @@ def test_learned_regions_are_outlined_from_the_slider_threshold_with_their_proba
     qtbot.waitUntil(lambda: overlay.hover == (60, 45))
     tip = view.canvas.viewport().toolTip()
     assert "probability 0.30 that this label is wrong" in tip and tip.startswith("Labelled ")
+    assert ", p 0.30 (keys A, R)" in view.status.text()
     panel.threshold_slider.setValue(90)
     assert panel.regions(sample.name) == [] and overlay.item.path().isEmpty()
     view.review.mode.setCurrentIndex(0)  # another order: no slider
