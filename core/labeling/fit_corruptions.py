@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from core.classes import IGNORE_INDEX
-from core.labeling.planted_errors import _nearest_fill
+from core.labeling.planted_errors import nearest_fill
 
 KINDS = ("erase-void", "erase-neighbour", "swap", "grow", "boundary-shift", "drop-class")
 MAX_OBJECT_SHARE = 0.08  # planted on objects up to this share of the image (a near car can be 5%)
@@ -69,7 +69,7 @@ def corrupt(kind: str, labels: np.ndarray, objs: list[tuple[int, np.ndarray]],
     if kind == "erase-void":
         out[obj] = IGNORE_INDEX
     elif kind == "erase-neighbour":
-        out = _nearest_fill(labels, obj)
+        out = nearest_fill(labels, obj)
     elif kind == "swap":
         others = [int(c) for c in np.unique(labels) if c != IGNORE_INDEX and c != cls]
         if not others:
@@ -82,7 +82,7 @@ def corrupt(kind: str, labels: np.ndarray, objs: list[tuple[int, np.ndarray]],
         for c, m in objs:
             if c == cls:
                 every |= m
-        out = _nearest_fill(labels, every)
+        out = nearest_fill(labels, every)
     else:
         raise ValueError(kind)
     return out

@@ -80,6 +80,17 @@ def region_digest(stencil: np.ndarray, bbox: tuple[int, int, int, int]) -> str:
     return hashlib.sha1(repr(tuple(bbox)).encode() + packed.tobytes()).hexdigest()[:16]
 
 
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """Boolean HxW: pixels with a 4-neighbour of another given label (void included)."""
+    edge = np.zeros(labels.shape, bool)
+    dx, dy = labels[:, 1:] != labels[:, :-1], labels[1:] != labels[:-1]
+    edge[:, 1:] |= dx
+    edge[:, :-1] |= dx
+    edge[1:] |= dy
+    edge[:-1] |= dy
+    return edge
+
+
 def find_regions(suspect: np.ndarray, labels: np.ndarray, pred: np.ndarray,
                  min_pixels: int = 1, sc: np.ndarray | None = None,
                  rarity: np.ndarray | None = None) -> tuple[list[IssueRegion], np.ndarray]:

@@ -50,7 +50,7 @@ import numpy as np
 from core.classes import IGNORE_INDEX
 from core.errors import ConfigError, DataError
 from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
-from core.labeling.issue_regions import IssueRegion, find_regions, same_region
+from core.labeling.issue_regions import IssueRegion, find_regions, label_edges, same_region
 from core.labeling.pending_store import IN_MEMORY, PendingStore
 from core.labeling.region_scorer import RegionCollector, RegionFit, image_score
 from core.metrics import iou_per_class
@@ -95,17 +95,6 @@ def relative_confidence(sc: np.ndarray, labels: np.ndarray, thresholds: np.ndarr
     """Self-confidence over the given class's threshold, capped at 1 (NaN stays NaN)."""
     t = np.maximum(np.asarray(thresholds, np.float32), 1e-6)[np.where(labels == IGNORE_INDEX, 0, labels)]
     return np.minimum(np.float32(1.0), np.asarray(sc, np.float32) / t)
-
-
-def label_edges(labels: np.ndarray) -> np.ndarray:
-    """Boolean HxW: pixels with a 4-neighbour of another given label (void included)."""
-    edge = np.zeros(labels.shape, bool)
-    dx, dy = labels[:, 1:] != labels[:, :-1], labels[1:] != labels[:-1]
-    edge[:, 1:] |= dx
-    edge[:, :-1] |= dx
-    edge[1:] |= dy
-    edge[:-1] |= dy
-    return edge
 
 
 def confidence_histogram(sc: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:

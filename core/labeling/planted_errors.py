@@ -29,7 +29,7 @@ OBJECT_LEVEL = ("erase-void", "erase-neighbour", "car-to-road", "drop-poles", "s
                 "grow")  # a whole object or class wrong
 
 
-def _nearest_fill(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
+def nearest_fill(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
     """Give `region`'s pixels the class of the nearest labelled pixel outside it."""
     out = mask.copy()
     source = ~region & (mask != IGNORE_INDEX)
@@ -67,7 +67,7 @@ def corrupt(kind: str, mask: np.ndarray, names: list[str], rng) -> np.ndarray | 
             out = mask.copy()
             out[obj] = IGNORE_INDEX
             return out
-        return _nearest_fill(mask, obj)
+        return nearest_fill(mask, obj)
     if kind == "car-to-road":
         objs = _objects(mask, [cid["Car"]])
         if not objs:
@@ -115,7 +115,7 @@ def corrupt(kind: str, mask: np.ndarray, names: list[str], rng) -> np.ndarray | 
         poles = mask == cid["Pole"]
         if poles.sum() < 50:
             return None
-        return _nearest_fill(mask, poles)
+        return nearest_fill(mask, poles)
     raise ValueError(kind)
 
 

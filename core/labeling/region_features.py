@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from core.classes import IGNORE_INDEX
-from core.labeling.issue_regions import IssueRegion, region_digest
+from core.labeling.issue_regions import IssueRegion, label_edges, region_digest
 
 SOURCES = ("disagree", "unlabelled", "object")
 RING_PX = 3  # the surroundings of a region: pixels within this distance outside it
@@ -65,16 +65,6 @@ class Candidate:
     region: IssueRegion
     source: str
     features: np.ndarray  # float32, LOCAL_FEATURES
-
-
-def _edges(labels: np.ndarray) -> np.ndarray:
-    edge = np.zeros(labels.shape, bool)
-    dx, dy = labels[:, 1:] != labels[:, :-1], labels[1:] != labels[:-1]
-    edge[:, 1:] |= dx
-    edge[:, :-1] |= dx
-    edge[1:] |= dy
-    edge[:-1] |= dy
-    return edge
 
 
 def _majority(values: np.ndarray, exclude: int | None = None) -> int:
@@ -160,7 +150,7 @@ def find_candidates(probs: np.ndarray, labels: np.ndarray, maps: PixelMaps | Non
 
 
 def _find(p, lab, m, min_pixels, void_confidence, max_object_share, object_doubt, touching):
-    edges = _edges(lab)
+    edges = label_edges(lab)
     void = lab == IGNORE_INDEX
     area = lab.size
     found = []
