@@ -69,7 +69,7 @@ def _stats(seconds: list[float]) -> str:
     return f"{1000 * statistics.median(s):.0f} / {1000 * p95:.0f}"
 
 
-def latency(kinds: list[str], image: np.ndarray, embeds: int, clicks: int) -> list[list]:
+def latency(kinds: list[str], image: np.ndarray, embeds: int, clicks: int, int8: bool = False) -> list[list]:
     from core.labeling.click_segment import ClickSegmenter
 
     rows = []
@@ -91,6 +91,14 @@ def latency(kinds: list[str], image: np.ndarray, embeds: int, clicks: int) -> li
                 t.append(time.perf_counter() - t0)
             answer[n] = _stats(t)
         rows.append([f"sam2.1-hiera-{kind}", f"{params:.1f}", _stats(times), answer[1], answer[2], answer[3]])
+        if int8:  # the same model, its image encoder's Linear layers int8 (dynamic quantization)
+            import torch
+
+            seg.model.vision_encoder = torch.ao.quantization.quantize_dynamic(
+                seg.model.vision_encoder, {torch.nn.Linear}, dtype=torch.qint8)
+            seg.embed(image)
+            times = [seg.embed(image).seconds for _ in range(embeds)]
+            rows.append(["  same, encoder Linear int8", "", _stats(times), "", "", ""])
     return rows
 
 
@@ -159,6 +167,9 @@ def main(argv=None) -> int:
     p.add_argument("--models", default="tiny,base-plus", help="latency: hiera sizes to build")
     p.add_argument("--embeds", type=int, default=5)
     p.add_argument("--clicks", type=int, default=20)
+    p.add_argument("--int8", action="store_true",
+                   help="latency: also time the embedding with the image encoder's Linear layers quantized "
+                        "to int8 (torch dynamic quantization; its effect on masks needs trained weights)")
     p.add_argument("--noc", action="store_true", help="clicks to IoU 0.85 on CamVid objects (real weights)")
     p.add_argument("--model", default="facebook/sam2.1-hiera-tiny", help="--noc: hub id or folder")
     p.add_argument("--data", default=str(CAMVID))
@@ -178,7 +189,7 @@ def main(argv=None) -> int:
              else np.random.default_rng(0).integers(0, 256, (360, 480, 3), np.uint8))
     print(f"image {image.shape[1]}x{image.shape[0]}; milliseconds, median / p95")
     print(table(["model", "M params", "embedding", "1 click", "2 clicks", "3 clicks"],
-                latency(args.models.split(","), image, args.embeds, args.clicks)))
+                latency(args.models.split(","), image, args.embeds, args.clicks, args.int8)))
     return 0
 
 
