@@ -147,3 +147,22 @@ def test_rank_choices_and_default_are_cores():
     assert rank.default == IssueOptions().method
     void = next(a for a in parser._actions if a.dest == "void_confidence")
     assert void.default == IssueOptions().void_confidence
+
+
+def test_a_learned_report_prints_the_likely_errors_and_the_fit(capsys):
+    from types import SimpleNamespace
+
+    from core.cli.label_issues import _print
+    from tests.core.labeling.test_region_scorer import _score, _split
+
+    probs, labels, wrong = _split(32)
+    report = _score(probs, labels)
+    names = ["road", "car", "pole", "sky", "person"]
+    _print(report, names, SimpleNamespace(split="val", top=3))
+    lines = capsys.readouterr().out.splitlines()
+    likely = sum((r.probability or 0) >= 0.6 for it in report.images for r in it.regions)
+    assert lines[0].startswith(f"val: 32 images, {likely} likely label errors (probability >= 0.6) among ")
+    assert lines[1].startswith("note: learned region scores: fitted on ") and "held-out AP on planted errors" in lines[1]
+    first = report.ranked()[0]
+    assert first.name in wrong and lines[2].startswith(f"   1. {first.name}  score ")
+    assert "most likely: road -> car " in lines[2] and f" p {first.regions[0].probability:.2f}" in lines[2]
