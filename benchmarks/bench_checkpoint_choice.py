@@ -2,7 +2,7 @@
 moving average of the weights (EMA), scored on val and on a street the training never saw.
 
 For each seed, two `roadseg train --preset PRESET --time-budget B --holdout H` children run at
-the same time, one plain and one with `--ema DECAY`, so both see the same machine. Then each
+the same time, one thread each, one plain and one with `--ema DECAY`, so both see the same machine. Then each
 checkpoint is scored with `roadseg eval` on val and on the held-back street:
 
   plain best.pt     the best val epoch's weights (what a run without EMA keeps)
@@ -11,7 +11,7 @@ checkpoint is scored with `roadseg eval` on val and on the held-back street:
   ema last (avg)    the average at the end (last.pt's "ema")
   ema last (raw)    the raw weights at the end of the EMA run (last.pt's "model")
 
-    python -m benchmarks.bench_checkpoint_choice --data CamVid --budget 20 --seeds 0,1 --ema 0.995
+    python -m benchmarks.bench_checkpoint_choice --data CamVid --budget 15 --seeds 0,1 --ema 0.995
 """
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def _train(run_dir: Path, args, seed: int, ema: float | None) -> subprocess.Pope
     if ema:
         cmd += ["--ema", str(ema)]
     log = open(run_dir.parent / f"{run_dir.name}.log", "w")
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,  # a core each
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
 
 
 def _miou(checkpoint: Path, args, split: str) -> float | None:
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(CAMVID))
     p.add_argument("--preset", default="camvid-fast")
-    p.add_argument("--budget", type=float, default=20.0, help="minutes per run (two run at once)")
+    p.add_argument("--budget", type=float, default=15.0, help="minutes per run (two run at once)")
     p.add_argument("--holdout", default="0006R0")
     p.add_argument("--seeds", default="0")
     p.add_argument("--ema", type=float, default=0.995)
