@@ -48,7 +48,7 @@ SCORES = ("regions", "relative", "softmin", "share")
 IMAGE_FORMULAS = {  # other ways to rank images by their learned regions (learned report, uncertainty report)
     "noisy-or": lambda it, _o: 1.0 - float(np.prod([1.0 - (r.probability or 0.0) for r in it.regions])),
     "top-3 sum": lambda it, _o: sum(sorted((r.probability or 0.0 for r in it.regions), reverse=True)[:3]),
-    "max + relative": lambda it, o: 1.0 - (1.0 - (it.learned or 0.0)) * (1.0 - o.score("relative")),
+    "most probable region alone": lambda it, _o: it.learned or 0.0,
 }
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 SIZES = ((0, 1000, "< 1000 px"), (1000, 5000, "1000-5000 px"), (5000, 10 ** 9, ">= 5000 px"))
