@@ -52,6 +52,7 @@ from core.errors import ConfigError, DataError
 from core.labeling.issue_options import IMAGE_SCORES, RULES, IssueOptions
 from core.labeling.issue_regions import IssueRegion, find_regions, label_edges, same_region
 from core.labeling.pending_store import IN_MEMORY, PendingStore
+from core.labeling.region_features import pixel_maps
 from core.labeling.region_scorer import RegionCollector, RegionFit, image_score
 from core.metrics import iou_per_class
 
@@ -407,11 +408,12 @@ def score_label_issues(samples: Iterable, probs_for: Callable, read_mask: Callab
         labels = np.asarray(read_mask(sample), np.uint8)
         if probs.shape[1:] != labels.shape:
             raise ConfigError(f"{sample.name}: probabilities {probs.shape[1:]} != mask {labels.shape}")
-        if collector is not None:
-            collector.add(sample.name, probs, labels)
         sc = self_confidence(probs, labels)
         acc.add(sc, labels)
-        pred, top = probs.argmax(0).astype(np.uint8), probs.max(0)
+        maps = pixel_maps(probs) if collector is not None else None  # argmax and max once for both
+        pred, top = (maps.pred, maps.top) if maps is not None else (probs.argmax(0).astype(np.uint8), probs.max(0))
+        if collector is not None:
+            collector.add(sample.name, probs, labels, maps)
         if opts.void_confidence > 0:
             sure = (labels == IGNORE_INDEX) & (top >= np.float32(opts.void_confidence))
             sc[sure] = 1.0 - top[sure]  # how surely the model says this void is a class
